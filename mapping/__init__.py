@@ -1,0 +1,1 @@
+"""London digital exclusion map."""

@@ -1,0 +1,3 @@
+from mapping.cli import main
+
+raise SystemExit(main())

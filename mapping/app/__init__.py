@@ -1,0 +1,1 @@
+"""The Panel app: the only layer that imports Panel."""

@@ -1,0 +1,465 @@
+"""The build: data package → validated indicator tables → outputs + manifest.
+
+Steps (each a plain function over frames):
+
+1. check every source file the registry lists (exists, hash recorded);
+2. read what the indicators need, validating each file;
+3. derive each indicator at its source geography, then bring it to LSOA 2021
+   (``lsoa11`` converted, ``msoa21`` apportioned; see :mod:`mapping.geography`);
+4. roll LSOA values up to wards and boroughs (population-weighted), add borough-only indicators;
+5. write tables, light web geometry and libraries, then ``manifest.json``.
+
+Everything is written into a staging folder that replaces ``<out>/processed`` in one rename at
+the end, so a failed or killed build leaves the previous outputs untouched. Outputs are
+deterministic: the same inputs give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from mapping import io
+from mapping.errors import DataValidationError, Problem
+from mapping.geography.apportion import msoa_to_lsoa
+from mapping.geography.geometry import check_geometry, web_geometry
+from mapping.geography.rollup import weighted_rollup
+from mapping.geography.vintage import convert_lsoa11_to_lsoa21, pair_shares
+from mapping.registry import Indicator, Registry, load_registry
+from mapping.sources import READERS, Table
+from mapping.sources.readers import iod2019_workbook
+
+PROCESSED = "processed"
+WEB_TOLERANCE_M = 50.0
+WEB_DECIMALS = 5
+ID_COLUMNS = ["lsoa21_code", "lsoa21_name", "msoa21_code", "ward24_code", "ward24_name",
+              "borough_code", "borough_name", "population"]
+
+
+@dataclass
+class BuildOptions:
+    data_dir: Path
+    out_dir: Path
+    indicator_files: tuple[Path, ...] = ()
+    repair_geometry: bool = False
+    progress: bool = True
+
+
+@dataclass
+class Inputs:
+    """Validated source tables, read once and shared by every step."""
+
+    registry: Registry
+    data_dir: Path
+    cache_dir: Path | None = None
+    tables: dict[str, object] = field(default_factory=dict)
+    hashes: dict[str, str] = field(default_factory=dict)
+
+    def path(self, source_id: str) -> Path:
+        return self.data_dir / self.registry.sources[source_id].path
+
+    def get(self, source_id: str):
+        if source_id not in self.tables:
+            self.tables[source_id] = READERS[self.registry.sources[source_id].reader](
+                self.path(source_id))
+        return self.tables[source_id]
+
+    def frame(self, source_id: str, sheet: str | None = None) -> pd.DataFrame:
+        if self.registry.sources[source_id].reader == "iod2019_workbook":
+            return self.workbook_sheet(sheet or "IMD 2019")
+        out = self.get(source_id)
+        return out.frame if isinstance(out, Table) else out
+
+    def workbook_sheet(self, sheet: str) -> pd.DataFrame:
+        """The IoD 2019 London workbook is slow to parse: cache each sheet keyed by its hash."""
+        path = self.path("iod2019_london_workbook")
+        digest = self.hashes.get("iod2019_london_workbook") or io.sha256_file(path)
+        cache = None
+        if self.cache_dir is not None:
+            safe = sheet.replace(" ", "_")
+            cache = self.cache_dir / f"iod2019_workbook-{digest[:16]}-{safe}.pkl"
+            if cache.exists():
+                return pickle.loads(cache.read_bytes())
+        frame = iod2019_workbook(path, sheet).frame
+        if cache is not None:
+            io.write_bytes(cache, pickle.dumps(frame, protocol=5))
+        return frame
+
+
+def source_files(registry: Registry, data_dir: Path) -> dict[str, list[Path]]:
+    """Every file behind each source (a shapefile's sidecars included)."""
+    out = {}
+    for sid, src in registry.sources.items():
+        main = data_dir / src.path
+        if main.suffix == ".shp":
+            out[sid] = sorted(p for p in main.parent.glob(main.stem + ".*") if p.is_file())
+        else:
+            out[sid] = [main]
+    return out
+
+
+def check_inputs(registry: Registry, data_dir: Path) -> tuple[dict[str, dict], list[Problem]]:
+    """Hash every source file. Missing files are problems; a hash that differs from the
+    registry is recorded (``matches_registry: false``), not fatal: data refreshes change it."""
+    problems: list[Problem] = []
+    record: dict[str, dict] = {}
+    for sid, files in source_files(registry, data_dir).items():
+        main = data_dir / registry.sources[sid].path
+        if not main.exists():
+            problems.append(Problem(str(main), f"source {sid!r}: file not found in the data "
+                                    "directory"))
+            continue
+        entry = {"path": registry.sources[sid].path, "files": {}}
+        for f in files:
+            entry["files"][str(f.relative_to(data_dir))] = io.sha256_file(f)
+        entry["sha256"] = entry["files"][registry.sources[sid].path]
+        entry["matches_registry"] = entry["sha256"] == registry.sources[sid].sha256
+        record[sid] = entry
+    return record, problems
+
+
+# ---- indicator derivation ---------------------------------------------------------------------
+
+def _key(frame: pd.DataFrame) -> str:
+    for key in ("lsoa21_code", "lsoa11_code", "msoa21_code", "lad_code"):
+        if key in frame.columns:
+            return key
+    raise KeyError("no geography code column")
+
+
+def derive(ind: Indicator, inputs: Inputs) -> pd.DataFrame:
+    """The indicator at its source geography: a frame of ``<code column>, <indicator code>``."""
+    num_frame = inputs.frame(ind.numerator.source, ind.numerator.sheet)
+    key = _key(num_frame)
+    problems = []
+    for term in (ind.numerator, ind.denominator):
+        if term is None:
+            continue
+        cols = inputs.frame(term.source, term.sheet).columns
+        for col in term.columns:
+            if col not in cols:
+                problems.append(Problem(str(inputs.path(term.source)),
+                                        f"indicator {ind.code!r} needs a column the file does "
+                                        f"not have (columns found: {', '.join(map(str, cols))})",
+                                        column=col))
+    if problems:
+        raise DataValidationError(problems)
+    num = num_frame[list(ind.numerator.columns)].sum(axis=1, min_count=len(ind.numerator.columns))
+    result = pd.DataFrame({key: num_frame[key].to_numpy(), "num": num.to_numpy()})
+    if ind.denominator is None:
+        result[ind.code] = result["num"] * ind.scale
+    else:
+        den_frame = inputs.frame(ind.denominator.source, ind.denominator.sheet)
+        if _key(den_frame) != key:
+            raise DataValidationError.single(
+                inputs.path(ind.denominator.source),
+                f"indicator {ind.code!r}: numerator and denominator are at different geographies")
+        den = pd.DataFrame({key: den_frame[key],
+                            "den": den_frame[list(ind.denominator.columns)].sum(axis=1)})
+        result = result.merge(den, on=key, how="left", validate="one_to_one")
+        ok = result["den"] > 0
+        result[ind.code] = (result["num"] / result["den"].where(ok)) * ind.scale
+    return result[[key, ind.code]]
+
+
+def check_range(frame: pd.DataFrame, ind: Indicator, where: str) -> list[Problem]:
+    if ind.range is None:
+        return []
+    lo, hi = ind.range
+    values = frame[ind.code]
+    bad = values.notna() & ((values < lo) | (values > hi))
+    return [Problem(where, f"derived value of {ind.code!r} outside its registered range "
+                    f"[{lo:g}, {hi:g}]", column=ind.code, value=f"{code}: {v:.6g}")
+            for code, v in zip(frame.loc[bad].iloc[:, 0], values[bad], strict=True)][:25]
+
+
+# ---- the steps ----------------------------------------------------------------------------------
+
+def london_units(inputs: Inputs) -> pd.DataFrame:
+    """The 4,994 London LSOAs 2021 with MSOA, ward 2024, borough and Census 2021 population."""
+    geo = inputs.frame("boundaries_lsoa21")
+    units = pd.DataFrame({
+        "lsoa21_code": geo["lsoa21_code"], "lsoa21_name": geo["LSOA21NM"],
+        "msoa21_code": geo["MSOA21CD"], "borough_code": geo["LAD22CD"],
+        "borough_name": geo["LAD22NM"],
+    })
+    wards = inputs.frame("lookup_lsoa21_ward24")
+    units = units.merge(wards[["lsoa21_code", "ward24_code", "ward24_name", "ltla24_code"]],
+                        on="lsoa21_code", how="left", validate="one_to_one")
+    problems = [Problem(str(inputs.path("lookup_lsoa21_ward24")), "London LSOA has no ward",
+                        column="lsoa21_code", value=c)
+                for c in units.loc[units["ward24_code"].isna(), "lsoa21_code"]]
+    moved = units["ltla24_code"].notna() & (units["ltla24_code"] != units["borough_code"])
+    problems += [Problem(str(inputs.path("lookup_lsoa21_ward24")), "ward lookup puts the LSOA "
+                         "in a different borough from the boundary file", column="ltla24_code",
+                         value=c) for c in units.loc[moved, "lsoa21_code"]]
+    pop = inputs.frame("census2021_ts007a").set_index("lsoa21_code")["Age: Total"]
+    units["population"] = units["lsoa21_code"].map(pop)
+    problems += [Problem(str(inputs.path("census2021_ts007a")), "London LSOA has no population",
+                         column="lsoa21_code", value=c)
+                 for c in units.loc[units["population"].isna(), "lsoa21_code"]]
+    if problems:
+        raise DataValidationError(problems)
+    units["population"] = units["population"].astype(np.int64)
+    return units[ID_COLUMNS].sort_values("lsoa21_code").reset_index(drop=True)
+
+
+def to_lsoa21(ind: Indicator, inputs: Inputs, units: pd.DataFrame) -> pd.Series:
+    """Derive an LSOA-level indicator and bring it to the London LSOA 2021 units."""
+    values = _to_lsoa21(ind, inputs, units)
+    problems = check_range(pd.DataFrame({"lsoa21_code": units["lsoa21_code"],
+                                         ind.code: values.to_numpy()}), ind,
+                           str(inputs.path(ind.source)))
+    if problems:
+        raise DataValidationError(problems)
+    return values
+
+
+def _to_lsoa21(ind: Indicator, inputs: Inputs, units: pd.DataFrame) -> pd.Series:
+    derived = derive(ind, inputs)
+    where = str(inputs.path(ind.source))
+    london = units["lsoa21_code"]
+    pop21 = units.set_index("lsoa21_code")["population"]
+    if ind.geography == "lsoa21":
+        values = derived.set_index("lsoa21_code")[ind.code]
+        absent = sorted(set(london) - set(values.index))
+        if absent:
+            raise DataValidationError([Problem(where, f"London LSOA 2021 missing from the data "
+                                               f"for {ind.code!r}", column="lsoa21_code", value=c)
+                                       for c in absent[:25]])
+        return london.map(values).rename(ind.code)
+    if ind.geography == "lsoa11":
+        lookup = inputs.frame("lookup_lsoa11_lsoa21")
+        shares = pair_shares(lookup[lookup["lsoa21_code"].isin(london)], pop21)
+        pop11 = inputs.workbook_sheet("Population figures").set_index("lsoa11_code")[
+            "Total population: mid 2015 (excluding prisoners)"]
+        out = convert_lsoa11_to_lsoa21(derived, shares, rates=[ind.code], pop11=pop11,
+                                       source=where)
+        return london.map(out.set_index("lsoa21_code")[ind.code]).rename(ind.code)
+    if ind.geography == "msoa21":
+        out = msoa_to_lsoa(derived, units[["lsoa21_code", "msoa21_code"]], rates=[ind.code],
+                           source=where)
+        return london.map(out.set_index("lsoa21_code")[ind.code]).rename(ind.code)
+    raise ValueError(f"{ind.code}: geography {ind.geography} is not small-area")
+
+
+def borough_indicator(ind: Indicator, inputs: Inputs, boroughs: pd.DataFrame) -> pd.Series:
+    derived = derive(ind, inputs)
+    where = str(inputs.path(ind.source))
+    problems = check_range(derived, ind, where)
+    values = derived.set_index("lad_code")[ind.code]
+    absent = sorted(set(boroughs["borough_code"]) - set(values.index))
+    problems += [Problem(where, f"London borough missing for {ind.code!r}", column="lad_code",
+                         value=c) for c in absent]
+    if problems:
+        raise DataValidationError(problems)
+    return boroughs["borough_code"].map(values).rename(ind.code)
+
+
+def indicator_tables(inputs: Inputs, progress: Callable[[str], None] = lambda s: None):
+    """LSOA, ward and borough indicator tables plus missing-value counts per indicator."""
+    reg = inputs.registry
+    units = london_units(inputs)
+    lsoa = units.copy()
+    missing: dict[str, int] = {}
+    small = reg.select(geography="lsoa")
+    for ind in small:
+        progress(f"indicator {ind.code}")
+        lsoa[ind.code] = to_lsoa21(ind, inputs, units).to_numpy()
+        missing[ind.code] = int(lsoa[ind.code].isna().sum())
+    codes = [i.code for i in small]
+    ward = weighted_rollup(lsoa, ["ward24_code", "ward24_name", "borough_code", "borough_name"],
+                           rates=codes)
+    borough = weighted_rollup(lsoa, ["borough_code", "borough_name"], rates=codes)
+    ward["n_lsoa"] = lsoa.groupby("ward24_code").size().reindex(ward["ward24_code"]).to_numpy()
+    borough["n_lsoa"] = lsoa.groupby("borough_code").size().reindex(
+        borough["borough_code"]).to_numpy()
+    for ind in reg.select(geography="lad"):
+        progress(f"indicator {ind.code}")
+        borough[ind.code] = borough_indicator(ind, inputs, borough).to_numpy()
+        missing[ind.code] = int(borough[ind.code].isna().sum())
+    return lsoa, ward, borough, missing
+
+
+def geometry_outputs(inputs: Inputs, lsoa: pd.DataFrame, repair: bool):
+    """Light WGS84 GeoJSON for LSOAs, wards and boroughs (coverage-simplified: no gaps)."""
+    geo = inputs.frame("boundaries_lsoa21")
+    geo, report = check_geometry(geo, "lsoa21_code", str(inputs.path("boundaries_lsoa21")),
+                                 repair=repair)
+    geo = geo[["lsoa21_code", "geometry"]].merge(
+        lsoa[["lsoa21_code", "lsoa21_name", "ward24_code", "borough_code"]], on="lsoa21_code")
+    web = web_geometry(geo, WEB_TOLERANCE_M, WEB_DECIMALS).sort_values("lsoa21_code")
+
+    def dissolve(by: str) -> gpd.GeoDataFrame:
+        parts = []
+        for code, group in web.groupby(by, sort=True):
+            parts.append({by: code, "geometry": shapely.coverage_union_all(group.geometry.values)})
+        out = gpd.GeoDataFrame(parts, geometry="geometry", crs=4326)
+        out["geometry"] = shapely.set_precision(out.geometry.to_numpy(), 10.0 ** -WEB_DECIMALS)
+        return out
+
+    return (web[["lsoa21_code", "lsoa21_name", "borough_code", "geometry"]].reset_index(drop=True),
+            dissolve("ward24_code"), dissolve("borough_code"), report)
+
+
+def libraries(inputs: Inputs, boroughs: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Libraries in London from the DCMS 2016 list and OpenStreetMap, tagged with their source.
+
+    DCMS rows without coordinates cannot be placed; they are counted in the manifest."""
+    dcms = inputs.frame("libraries_dcms_2016").dropna(subset=["lng", "lat"])
+    a = gpd.GeoDataFrame({"name": dcms["library_name"], "source": "DCMS Libraries Taskforce 2016"},
+                         geometry=gpd.points_from_xy(dcms["lng"], dcms["lat"]), crs=4326)
+    osm = inputs.frame("libraries_osm")
+    b = gpd.GeoDataFrame({"name": osm["name"].fillna("(unnamed)"), "source": "OpenStreetMap"},
+                         geometry=osm.geometry.to_crs(4326))
+    both = pd.concat([a, b], ignore_index=True)
+    london = shapely.union_all(boroughs.geometry.to_numpy())
+    inside = both[both.geometry.within(london)].copy()
+    inside["geometry"] = shapely.set_precision(inside.geometry.to_numpy(), 1e-5)
+    return inside.sort_values(["source", "name"], kind="mergesort").reset_index(drop=True)
+
+
+def code_version() -> str:
+    pkg = version("london-digital-exclusion-map")
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True,
+                                text=True, cwd=Path(__file__).parent, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    return f"{pkg}+g{commit}"
+
+
+def _geojson_bytes(frame: gpd.GeoDataFrame) -> bytes:
+    text = frame.to_json(drop_id=True, separators=(",", ":"), ensure_ascii=False)
+    return (text + "\n").encode("utf-8")
+
+
+def build(options: BuildOptions) -> dict:
+    """Run the whole build; returns the manifest. Raises DataValidationError on bad input."""
+    steps = ["registry", "inputs", "indicators", "geometry", "index", "write"]
+    bar = _Progress(len(steps), enabled=options.progress)
+    bar.step("registry")
+    registry = load_registry(options.indicator_files)
+    bar.step("hash inputs")
+    inputs_record, problems = check_inputs(registry, options.data_dir)
+    if problems:
+        raise DataValidationError(problems)
+    inputs = Inputs(registry, options.data_dir, cache_dir=options.out_dir / "cache",
+                    hashes={k: v["sha256"] for k, v in inputs_record.items()})
+    bar.step("indicators")
+    lsoa, ward, borough, missing = indicator_tables(inputs, bar.note)
+    bar.step("geometry")
+    lsoa_geo, ward_geo, borough_geo, geo_report = geometry_outputs(inputs, lsoa,
+                                                                   options.repair_geometry)
+    libs = libraries(inputs, borough_geo)
+    bar.step("index")
+    index_tables = _build_index(lsoa, ward, borough)
+    bar.step("write")
+    files: dict[str, bytes] = {
+        "lsoa21_indicators.csv": _csv_bytes(lsoa),
+        "ward24_indicators.csv": _csv_bytes(ward),
+        "borough_indicators.csv": _csv_bytes(borough),
+        "lsoa21.geojson": _geojson_bytes(lsoa_geo),
+        "ward24.geojson": _geojson_bytes(ward_geo),
+        "borough.geojson": _geojson_bytes(borough_geo),
+        "libraries.geojson": _geojson_bytes(libs),
+    }
+    for name, frame in index_tables.items():
+        files[name] = _csv_bytes(frame)
+    used = sorted({s for ind in registry.indicators for s in ind.sources})
+    manifest = {
+        "package_version": code_version(),
+        "parameters": {
+            "web_geometry": {"method": "shapely.coverage_simplify", "tolerance_m": WEB_TOLERANCE_M,
+                             "decimals": WEB_DECIMALS},
+            "indicator_files": [str(p) for p in options.indicator_files],
+            "repair_geometry": options.repair_geometry,
+        },
+        "inputs": inputs_record,
+        "indicators": {ind.code: {"label": ind.label, "domain": ind.domain, "unit": ind.unit,
+                                  "direction": ind.direction, "role": ind.role,
+                                  "geography": ind.geography, "sources": list(ind.sources),
+                                  "missing": missing.get(ind.code, 0)}
+                       for ind in registry.indicators},
+        "row_counts": {"lsoa21": len(lsoa), "ward24": len(ward), "borough": len(borough),
+                       "libraries": len(libs)},
+        "geometry": {"invalid_repaired": [list(x) for x in geo_report.repaired_area_change]},
+        "libraries_without_coordinates": int(
+            inputs.get("libraries_dcms_2016").missing.get("lng", 0)),
+        "attributions": registry.attributions(used),
+        "outputs": {name: io.sha256_bytes(data) for name, data in sorted(files.items())},
+    }
+    files["manifest.json"] = (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False)
+                              + "\n").encode("utf-8")
+    publish(options.out_dir / PROCESSED, files)
+    bar.done()
+    return manifest
+
+
+def _build_index(lsoa, ward, borough) -> dict[str, pd.DataFrame]:
+    """Hook for the composite index (mapping.index); empty until it exists."""
+    try:
+        from mapping.index import build_default  # noqa: PLC0415
+    except ImportError:
+        return {}
+    return build_default(lsoa, ward, borough)
+
+
+def _csv_bytes(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False, lineterminator="\n", float_format="%.10g").encode("utf-8")
+
+
+def publish(target: Path, files: dict[str, bytes]) -> None:
+    """Write ``files`` into a staging folder, then swap it into ``target`` with renames."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
+    try:
+        for name, data in files.items():
+            (staging / name).write_bytes(data)
+            os.chmod(staging / name, 0o644)
+        os.chmod(staging, 0o755)
+        old = target.parent / f".{target.name}.old"
+        if old.exists():
+            shutil.rmtree(old)
+        if target.exists():
+            os.replace(target, old)
+        os.replace(staging, target)
+        if old.exists():
+            shutil.rmtree(old)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+
+
+class _Progress:
+    """A plain progress line per step on stderr (no timing-dependent output in files)."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.total, self.n, self.enabled = total, 0, enabled
+
+    def step(self, name: str) -> None:
+        self.n += 1
+        if self.enabled:
+            print(f"[{self.n}/{self.total}] {name}", file=sys.stderr, flush=True)
+
+    def note(self, text: str) -> None:
+        if self.enabled:
+            print(f"      {text}", file=sys.stderr, flush=True)
+
+    def done(self) -> None:
+        if self.enabled:
+            print("build complete", file=sys.stderr, flush=True)

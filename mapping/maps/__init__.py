@@ -1,0 +1,1 @@
+"""Map builders: results → Bokeh figures (interactive app) and folium maps (exports)."""

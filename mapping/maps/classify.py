@@ -1,0 +1,88 @@
+"""Classification schemes chosen by name (mapclassify) and colour-blind-safe palettes.
+
+Shared by the Bokeh app and the folium exports so that a map looks the same in both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mapclassify
+import numpy as np
+from bokeh.palettes import Cividis256, Viridis256, YlGnBu, YlOrRd
+
+SCHEMES = {
+    "quantiles": mapclassify.Quantiles,
+    "natural_breaks": mapclassify.FisherJenks,
+    "equal_interval": mapclassify.EqualInterval,
+}
+SCHEME_LABELS = {"quantiles": "Quantiles (equal counts)", "natural_breaks": "Natural breaks "
+                 "(Fisher–Jenks)", "equal_interval": "Equal intervals"}
+NO_DATA_COLOUR = "#bdbdbd"
+
+
+def _sample(palette256, k: int, lo: float = 0.0, hi: float = 1.0) -> list[str]:
+    idx = np.linspace(lo * 255, hi * 255, k).round().astype(int)
+    return [palette256[i] for i in idx]
+
+
+def palette(name: str, k: int) -> list[str]:
+    """``k`` colours, light (low) to dark (high risk). All are safe for the common colour-vision
+    deficiencies: viridis and cividis are perceptually uniform and monotonic in lightness;
+    the ColorBrewer YlOrRd and YlGnBu sequences are single-direction lightness ramps."""
+    if not 2 <= k <= 9:
+        raise ValueError("k must be between 2 and 9")
+    if name == "viridis":
+        return list(reversed(_sample(Viridis256, k, 0.0, 0.95)))
+    if name == "cividis":
+        return list(reversed(_sample(Cividis256, k, 0.0, 0.95)))
+    if name == "ylorrd":
+        return list(YlOrRd[max(k, 3)][:k][::-1]) if k >= 3 else ["#ffeda0", "#f03b20"]
+    if name == "ylgnbu":
+        return list(YlGnBu[max(k, 3)][:k][::-1]) if k >= 3 else ["#edf8b1", "#2c7fb8"]
+    raise ValueError(f"unknown palette {name!r}; choose from {', '.join(PALETTES)}")
+
+
+PALETTES = ("viridis", "cividis", "ylorrd", "ylgnbu")
+
+
+@dataclass(frozen=True)
+class Classes:
+    """Result of classifying values: a class per value (-1 = no data), bins, colours, labels."""
+
+    classes: np.ndarray
+    bins: tuple[float, ...]
+    colours: tuple[str, ...]
+    labels: tuple[str, ...]
+
+    def colour_of(self) -> list[str]:
+        lut = np.array([*self.colours, NO_DATA_COLOUR], dtype=object)
+        return lut[self.classes].tolist()
+
+
+def classify(values, scheme: str = "quantiles", k: int = 5, palette_name: str = "viridis",
+             fmt: str = "{:.3g}") -> Classes:
+    """Classify ``values`` (NaN = no data) with a named scheme into ``k`` classes."""
+    if scheme not in SCHEMES:
+        raise ValueError(f"unknown scheme {scheme!r}; choose from {', '.join(SCHEMES)}")
+    values = np.asarray(values, dtype=float)
+    ok = ~np.isnan(values)
+    if ok.sum() == 0:
+        raise ValueError("no values to classify")
+    distinct = np.unique(values[ok]).size
+    k_eff = max(1, min(k, distinct))
+    classes = np.full(values.shape, -1, dtype=np.int64)
+    if k_eff == 1:
+        classes[ok] = 0
+        bins = (float(values[ok].max()),)
+    else:
+        fitted = SCHEMES[scheme](values[ok], k=k_eff)
+        classes[ok] = fitted.yb
+        bins = tuple(float(b) for b in fitted.bins)
+    colours = tuple(palette(palette_name, max(k_eff, 2))[:k_eff]) if k_eff > 1 else (
+        palette(palette_name, 2)[1],)
+    lows = (float(values[ok].min()), *bins[:-1])
+    labels = tuple(f"{fmt.format(lo)} to {fmt.format(hi)}" for lo, hi in zip(lows, bins,
+                                                                                strict=True))
+    classes = np.where(classes == -1, len(colours), classes)
+    return Classes(classes, bins, colours, labels)

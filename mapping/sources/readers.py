@@ -1,0 +1,551 @@
+"""One reader per kind of file in the open data package.
+
+Every reader takes the file's path and returns a validated :class:`~mapping.sources.tabular.Table`
+(or a GeoDataFrame for boundaries), with geography codes in a column named by vintage
+(``lsoa21_code``, ``lsoa11_code``, ``msoa21_code``, ``lad_code``). ``READERS`` maps the ``reader``
+names used in ``sources.toml`` to these functions.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from mapping.errors import DataValidationError, Problem
+from mapping.sources.tabular import (
+    CODE_PATTERNS,
+    MISSING_MARKERS,
+    Numeric,
+    Table,
+    parse_csv,
+    read_text,
+    validate,
+)
+
+COUNT = Numeric("*", lo=0)
+
+
+def census_lsoa(path: Path) -> Table:
+    """Census 2021 Nomis bulk table at LSOA 2021 (``date, geography, geography code, …``)."""
+    frame = parse_csv(path, read_text(path))
+    return validate(
+        frame.drop(columns=["date"], errors="ignore"),
+        path,
+        code_column="geography code",
+        code_kind="lsoa",
+        required=("geography",),
+        numeric=(COUNT,),
+        rename={"geography code": "lsoa21_code", "geography": "lsoa21_name"},
+    )
+
+
+def census_ltla(path: Path) -> Table:
+    """Census 2021 Nomis bulk table for local authorities."""
+    frame = parse_csv(path, read_text(path))
+    return validate(
+        frame.drop(columns=["date"], errors="ignore"),
+        path,
+        code_column="geography code",
+        code_kind="lad",
+        required=("geography",),
+        numeric=(COUNT,),
+        rename={"geography code": "lad_code", "geography": "lad_name"},
+    )
+
+
+def nomis_extract(path: Path) -> Table:
+    """A Nomis web extract (RM121): title lines, a header row, data, blank lines, then notes.
+
+    The header is the first line whose first cell names a geography ("… super output area …");
+    column 1 holds ``"E01xxxxxx : name"`` and is split into code and name.
+    """
+    text = read_text(path)
+    lines = text.split("\n")
+    header = next(
+        (i for i, line in enumerate(lines[:50]) if "super output area" in line.lower()), None
+    )
+    if header is None:
+        raise DataValidationError.single(
+            path,
+            "no header row naming the geography (expected a "
+            "line starting '2021 super output area - lower layer')",
+        )
+    data_end = len(lines)
+    started = False
+    for i in range(header + 1, len(lines)):
+        is_blank = not lines[i].replace(",", "").strip()
+        if not is_blank:
+            started = True
+        elif started:
+            data_end = i
+            break
+    body = "\n".join(lines[header:data_end]) + "\n"
+    frame = parse_csv(path, body)
+    frame.index = frame.index + header  # back to file line numbers
+    frame = frame[frame.iloc[:, 0].str.strip() != ""]
+    geo_col = frame.columns[0]
+    parts = frame[geo_col].str.split(" : ", n=1, expand=True)
+    if parts.shape[1] != 2:
+        raise DataValidationError.single(
+            path, "first column should hold 'CODE : name'", column=geo_col
+        )
+    frame = frame.drop(columns=[geo_col])
+    frame.insert(0, "lsoa21_name", parts[1].fillna("").str.strip())
+    frame.insert(0, "lsoa21_code", parts[0].str.strip())
+    return validate(
+        frame,
+        path,
+        code_column="lsoa21_code",
+        code_kind="lsoa",
+        required=("lsoa21_name",),
+        numeric=(COUNT,),
+    )
+
+
+def proficiency_msoa(path: Path) -> Table:
+    """Census 2021 TS029 English proficiency at MSOA 2021."""
+    frame = parse_csv(path, read_text(path))
+    share = "Proportion who cannot speak English (well)"
+    return validate(
+        frame,
+        path,
+        code_column="msoa21_code",
+        code_kind="msoa",
+        numeric=(
+            Numeric((share,), 0, 1),
+            Numeric(tuple(c for c in frame.columns if c not in ("msoa21_code", share)), lo=0),
+        ),
+    )
+
+
+_CODE_COLUMNS = {
+    "lsoa21_code": "lsoa",
+    "lsoa11_code": "lsoa",
+    "ltla19_code": "lad",
+    "ltla24_code": "lad",
+}
+
+
+def iod_csv(path: Path) -> Table:
+    """IoD 2019/2025 CSVs: first column ``lsoa21_code``/``lsoa11_code``/``ltla*_code``.
+
+    Ranks and deciles must be positive; deciles 1–10. Scores may be negative (standardised).
+    """
+    frame = parse_csv(path, read_text(path))
+    code = frame.columns[0]
+    if code not in _CODE_COLUMNS:
+        raise DataValidationError.single(
+            path, f"first column should be one of {', '.join(_CODE_COLUMNS)}", column=code
+        )
+    names = tuple(c for c in frame.columns if c.endswith("_name"))
+    deciles = tuple(c for c in frame.columns if c.endswith("_decile"))
+    ranks = tuple(c for c in frame.columns if c.endswith("_rank") or "rank_of" in c)
+    other = tuple(c for c in frame.columns if c not in (code, *names, *deciles, *ranks))
+    numeric = [Numeric(other)]
+    if deciles:
+        numeric.append(Numeric(deciles, 1, 10))
+    if ranks:
+        numeric.append(Numeric(ranks, lo=1))
+    rename = {code: "lad_code"} if code.startswith("ltla") else None
+    return validate(
+        frame,
+        path,
+        code_column=code,
+        code_kind=_CODE_COLUMNS[code],
+        required=names,
+        numeric=tuple(numeric),
+        rename=rename,
+    )
+
+
+def uk_imd(path: Path) -> Table:
+    """mySociety composite UK IMD; England rows only (``overall_local_score`` = IMD 2019 score)."""
+    frame = parse_csv(path, read_text(path))
+    if "nation" not in frame.columns:
+        raise DataValidationError.single(path, "missing column", column="nation")
+    frame = frame[frame["nation"] == "E"].drop(columns=["nation"])
+    return validate(
+        frame,
+        path,
+        code_column="lsoa",
+        code_kind="lsoa",
+        numeric=(Numeric("*"),),
+        rename={"lsoa": "lsoa11_code"},
+    )
+
+
+IOD2019_SHEETS = (
+    "IMD 2019",
+    "Sub domains",
+    "IDACI and IDAOPI",
+    "Population figures",
+    "Underlying indicators",
+)
+
+
+def iod2019_workbook(path: Path, sheet: str = "IMD 2019") -> Table:
+    """The GLA's IoD 2019 London workbook; one LSOA sheet (default "IMD 2019").
+
+    The first column is the LSOA 2011 code (called "geography code" on "IMD 2019" and
+    "LSOA code (2011)" elsewhere); returned as ``lsoa11_code``. Reading takes seconds: the build
+    caches the result (see :mod:`mapping.sources.cache`).
+    """
+    if sheet not in IOD2019_SHEETS:
+        raise ValueError(f"sheet must be one of {IOD2019_SHEETS}")
+    try:
+        frame = pd.read_excel(path, sheet_name=sheet, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise DataValidationError.single(path, "file not found") from None
+    except ValueError as exc:
+        raise DataValidationError.single(path, f"cannot read sheet {sheet!r}: {exc}") from None
+    except Exception as exc:  # zip/xml errors from a damaged workbook
+        raise DataValidationError.single(path, f"not a readable XLSX workbook: {exc}") from None
+    frame.index = pd.RangeIndex(2, 2 + len(frame))
+    code = frame.columns[0]
+    text_cols = tuple(c for c in frame.columns[1:] if "name" in c.lower() or "code" in c.lower())
+    numeric = tuple(c for c in frame.columns[1:] if c not in text_cols)
+    return validate(
+        frame,
+        Path(f"{path} [sheet {sheet}]"),
+        code_column=code,
+        code_kind="lsoa",
+        required=text_cols,
+        numeric=(Numeric(numeric),),
+        rename={code: "lsoa11_code"},
+    )
+
+
+def ofcom_json(path: Path) -> Table:
+    """Ofcom Connected Nations JSON: ``{authority code: {"laName": …, measure: percent}}``."""
+    text = read_text(path)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataValidationError.single(
+            path, f"not valid JSON: {exc.msg}", row=exc.lineno
+        ) from None
+    if not isinstance(data, dict) or not data:
+        raise DataValidationError.single(path, "expected an object keyed by authority code")
+    problems: list[Problem] = []
+    rows = []
+    for code, rec in data.items():
+        if not isinstance(rec, dict):
+            problems.append(Problem(str(path), "record is not an object", column=code))
+            continue
+        row = {"lad_code": code, "lad_name": str(rec.get("laName", ""))}
+        for key, value in rec.items():
+            if key == "laName":
+                continue
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                problems.append(
+                    Problem(str(path), f"authority {code}: not a number", column=key, value=value)
+                )
+            elif not 0 <= value <= 100:
+                problems.append(
+                    Problem(
+                        str(path),
+                        f"authority {code}: percentage out of range [0, 100]",
+                        column=key,
+                        value=value,
+                    )
+                )
+            row[key] = value
+        rows.append(row)
+    frame = pd.DataFrame(rows).astype({"lad_code": str})
+    frame.index = pd.RangeIndex(1, 1 + len(frame))
+    if problems:
+        raise DataValidationError(problems)
+    measures = tuple(c for c in frame.columns if c not in ("lad_code", "lad_name"))
+    str_frame = frame.astype(str).replace({"nan": ""})
+    return validate(
+        str_frame,
+        path,
+        code_column="lad_code",
+        code_kind="lad",
+        required=("lad_name",),
+        numeric=(Numeric(measures, 0, 100),),
+    )
+
+
+def deri(path: Path) -> Table:
+    """GMCA DERI v1.6: components and score, each 0–10, at LSOA 2011 for England."""
+    frame = parse_csv(path, read_text(path))
+    return validate(
+        frame, path, code_column="lsoa11_code", code_kind="lsoa", numeric=(Numeric("*", 0, 10),)
+    )
+
+
+IUC_LEAST_ENGAGED = ("e-Withdrawn", "Settled Offline Communities", "Passive and Uncommitted Users")
+
+
+def iuc(path: Path) -> Table:
+    """CDRC Internet User Classification 2018; English and Welsh LSOAs kept (Scottish data zones
+    dropped). Adds ``least_engaged`` = 1 for the three groups least engaged online, else 0."""
+    frame = parse_csv(path, read_text(path))
+    for col in ("LSOA11_CD", "GRP_CD", "GRP_LABEL"):
+        if col not in frame.columns:
+            raise DataValidationError.single(
+                path, "missing column (columns found: " + ", ".join(frame.columns) + ")", column=col
+            )
+    frame = frame[frame["LSOA11_CD"].str[:1].isin(["E", "W"])]
+    table = validate(
+        frame.drop(columns=["SHP_ID"], errors="ignore"),
+        path,
+        code_column="LSOA11_CD",
+        code_kind="lsoa",
+        required=("LSOA11_NM", "GRP_LABEL"),
+        numeric=(Numeric(("GRP_CD",), 1, 10),),
+        rename={
+            "LSOA11_CD": "lsoa11_code",
+            "LSOA11_NM": "lsoa11_name",
+            "GRP_CD": "iuc_group",
+            "GRP_LABEL": "iuc_label",
+        },
+    )
+    f = table.frame
+    f["least_engaged"] = f["iuc_label"].isin(IUC_LEAST_ENGAGED).astype(float)
+    return table
+
+
+def libraries_csv(path: Path) -> Table:
+    """DCMS Libraries Taskforce list (2016), geocoded with lng/lat (WGS84)."""
+    frame = parse_csv(path, read_text(path))
+    required = ("library_service", "library_name", "lng", "lat")
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise DataValidationError(
+            [
+                Problem(
+                    str(path),
+                    "missing column (columns found: " + ", ".join(frame.columns) + ")",
+                    column=c,
+                )
+                for c in missing
+            ]
+        )
+    problems = []
+    out = frame.copy()
+    missing: dict[str, int] = {}
+    for col, lo, hi in (("lng", -8.7, 2.0), ("lat", 49.8, 55.9)):
+        raw = frame[col].str.strip()
+        is_missing = raw.isin(MISSING_MARKERS)
+        missing[col] = int(is_missing.sum())
+        values = pd.to_numeric(raw.where(~is_missing), errors="coerce")
+        for line, value in frame[col][values.isna() & ~is_missing].items():
+            problems.append(Problem(str(path), "not a number", line, col, value))
+        for line, value in frame[col][(values < lo) | (values > hi)].items():
+            problems.append(Problem(str(path), f"outside England [{lo}, {hi}]", line, col, value))
+        out[col] = values
+    for line, value in frame["library_name"][frame["library_name"].str.strip() == ""].items():
+        problems.append(Problem(str(path), "library has no name", line, "library_name", value))
+    if problems:
+        raise DataValidationError(problems)
+    return Table(out.reset_index(drop=True), path, {k: v for k, v in missing.items() if v})
+
+
+def libraries_geojson(path: Path) -> gpd.GeoDataFrame:
+    """OpenStreetMap libraries (points, EPSG:4326) with a ``name``."""
+    frame = read_geo(path, expect_geom="Point")
+    if "name" not in frame.columns:
+        raise DataValidationError.single(path, "missing property", column="name")
+    return frame
+
+
+def _lookup(
+    path: Path, code_column: str, extra_codes: dict[str, str], required=(), rename=None
+) -> Table:
+    frame = parse_csv(path, read_text(path))
+    missing = [c for c in (code_column, *extra_codes, *required) if c not in frame.columns]
+    if missing:
+        raise DataValidationError(
+            [
+                Problem(
+                    str(path),
+                    "missing column (columns found: " + ", ".join(frame.columns) + ")",
+                    column=c,
+                )
+                for c in missing
+            ]
+        )
+    problems = []
+    for col, kind in {code_column: "lsoa", **extra_codes}.items():
+        bad = ~frame[col].str.match(CODE_PATTERNS[kind])
+        for line, value in frame[col][bad].head(50).items():
+            problems.append(
+                Problem(str(path), f"not a valid {kind.upper()} code", line, col, value)
+            )
+    if problems:
+        raise DataValidationError(problems)
+    out = frame.rename(columns=rename or {}).reset_index(drop=True)
+    return Table(out, path)
+
+
+def lookup_lsoa11_lsoa21(path: Path) -> Table:
+    """ONS exact-fit LSOA 2011 → 2021 lookup with change codes U, S, M, X (one row per pair)."""
+    table = _lookup(
+        path,
+        "lsoa11_code",
+        {"lsoa21_code": "lsoa", "ltla22_code": "lad"},
+        required=("change_code", "lsoa21_name"),
+    )
+    frame = table.frame
+    bad = ~frame["change_code"].isin(["U", "S", "M", "X"])
+    if bad.any():
+        raise DataValidationError(
+            [
+                Problem(str(path), "change code must be U, S, M or X", int(i) + 2, "change_code", v)
+                for i, v in frame.loc[bad, "change_code"].head(50).items()
+            ]
+        )
+    pairs = frame.duplicated(["lsoa11_code", "lsoa21_code"], keep=False)
+    if pairs.any():
+        raise DataValidationError(
+            [
+                Problem(str(path), "duplicated LSOA 2011 → 2021 pair", int(i) + 2, "lsoa11_code", v)
+                for i, v in frame.loc[pairs, "lsoa11_code"].head(50).items()
+            ]
+        )
+    return Table(
+        frame.rename(columns={"ltla22_code": "lad22_code", "ltla22_name": "lad22_name"}), path
+    )
+
+
+def lookup_best_fit(path: Path) -> Table:
+    """ONS best-fit LSOA 2011 → 2021 → LAD 2022 (UTF-8 with BOM)."""
+    return _lookup(
+        path,
+        "LSOA11CD",
+        {"LSOA21CD": "lsoa", "LAD22CD": "lad"},
+        rename={
+            "LSOA11CD": "lsoa11_code",
+            "LSOA21CD": "lsoa21_code",
+            "LSOA11NM": "lsoa11_name",
+            "LSOA21NM": "lsoa21_name",
+            "LAD22CD": "lad22_code",
+            "LAD22NM": "lad22_name",
+        },
+    )
+
+
+def lookup_ward(path: Path) -> Table:
+    """LSOA 2021 → ward 2024 → LAD 2024 (one row per LSOA)."""
+    table = validate(
+        parse_csv(path, read_text(path)),
+        path,
+        code_column="lsoa21_code",
+        code_kind="lsoa",
+        required=("ward24_code", "ward24_name", "ltla24_code", "ltla24_name", "lsoa21_name"),
+    )
+    return table
+
+
+def lookup_lsoa11_lad19(path: Path) -> Table:
+    """ONS LSOA 2011 → LAD 2019 with the IMD 2019 rank."""
+    return validate(
+        parse_csv(path, read_text(path)),
+        path,
+        code_column="LSOA11CD",
+        code_kind="lsoa",
+        required=("LAD19CD", "LAD19NM"),
+        numeric=(Numeric(("IMD19",), 1, 32844),),
+        rename={
+            "LSOA11CD": "lsoa11_code",
+            "LSOA11NM": "lsoa11_name",
+            "LAD19CD": "lad19_code",
+            "LAD19NM": "lad19_name",
+            "IMD19": "imd19_rank",
+        },
+    )
+
+
+# ---- geometry ----------------------------------------------------------------------------------
+
+
+def read_geo(path: Path, expect_geom: str | None = None) -> gpd.GeoDataFrame:
+    """Read a vector file with pyogrio; a CRS is required."""
+    if not Path(path).exists():
+        raise DataValidationError.single(path, "file not found")
+    try:
+        frame = gpd.read_file(path, engine="pyogrio")
+    except Exception as exc:  # pyogrio raises DataSourceError and friends
+        raise DataValidationError.single(path, f"cannot read as a vector file: {exc}") from None
+    if frame.empty:
+        raise DataValidationError.single(path, "no features")
+    if frame.crs is None:
+        raise DataValidationError.single(
+            path,
+            "no coordinate reference system (a .prj file or a crs member is required; "
+            "expected British National Grid EPSG:27700 or WGS84 EPSG:4326)",
+        )
+    if expect_geom and not (frame.geom_type == expect_geom).all():
+        bad = frame.geom_type[frame.geom_type != expect_geom]
+        raise DataValidationError.single(
+            path,
+            f"expected {expect_geom} geometries",
+            row=int(bad.index[0]) + 1,
+            column="geometry",
+            value=bad.iloc[0],
+        )
+    return frame
+
+
+_BOUNDARY_CODES = [
+    ("LSOA21CD", "lsoa21_code", "lsoa"),
+    ("LSOA11CD", "lsoa11_code", "lsoa"),
+    ("MSOA21CD", "msoa21_code", "msoa"),
+    ("LAD22CD", "lad_code", "lad"),
+    ("GSS_CODE", "lad_code", "lad"),
+    ("code", "lsoa21_code", "lsoa"),
+]
+
+
+def boundaries(path: Path) -> gpd.GeoDataFrame:
+    """Boundary layer: code column checked (pattern, duplicates) and named by vintage.
+
+    Invalid geometries are *not* repaired here: :func:`mapping.geography.geometry.check_geometry`
+    reports them, and repairs only when asked.
+    """
+    frame = read_geo(path)
+    for source_col, target, kind in _BOUNDARY_CODES:
+        if source_col in frame.columns:
+            codes = pd.DataFrame(
+                {source_col: frame[source_col].astype(str).to_numpy()},
+                index=pd.RangeIndex(1, len(frame) + 1),
+            )
+            validate(codes, path, code_column=source_col, code_kind=kind)
+            return frame.rename(columns={source_col: target})
+    raise DataValidationError.single(
+        path,
+        "no known code column (expected one of "
+        + ", ".join(c for c, _, _ in _BOUNDARY_CODES)
+        + "; found "
+        + ", ".join(map(str, frame.columns))
+        + ")",
+    )
+
+
+boundaries_geojson = boundaries
+
+READERS = {
+    "census_lsoa": census_lsoa,
+    "census_ltla": census_ltla,
+    "nomis_extract": nomis_extract,
+    "proficiency_msoa": proficiency_msoa,
+    "iod_csv": iod_csv,
+    "uk_imd": uk_imd,
+    "iod2019_workbook": iod2019_workbook,
+    "ofcom_json": ofcom_json,
+    "deri": deri,
+    "iuc": iuc,
+    "libraries_csv": libraries_csv,
+    "libraries_geojson": libraries_geojson,
+    "lookup_lsoa11_lsoa21": lookup_lsoa11_lsoa21,
+    "lookup_best_fit": lookup_best_fit,
+    "lookup_ward": lookup_ward,
+    "lookup_lsoa11_lad19": lookup_lsoa11_lad19,
+    "boundaries": boundaries,
+    "boundaries_geojson": boundaries_geojson,
+}
