@@ -226,26 +226,37 @@ def check(repo_root: str | Path, registry: Any, *, today: dt.date | None = None)
     if not (root / GOVERNANCE_DIR).is_dir():
         return problems
 
-    problems.extend(_check_layout(records))
+    problems.extend(_check_layout(root, records))
     for record in records:
-        if record.kind in ("readme", "other", "unknown_register"):
+        if record.kind in ("readme", "feedback", "other", "unknown_register"):
             continue
         problems.extend(validate(record.kind, record.meta, record.path))
 
     decisions = _decisions_by_id(records, problems)
     problems.extend(_check_decisions(root, records, decisions, registry))
     for record in records:
-        problems.extend(_check_links(root, record, set(decisions)))
         problems.extend(_check_dates_and_conditions(root, record, today))
+        problems.extend(_check_links(root, record, set(decisions)))
     problems.extend(_check_registry(root, records, decisions, registry))
-    return problems
+    return _dedupe(problems)
 
 
-def _check_layout(records: list[Record]) -> list[Problem]:
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    """Keep the first problem reported for each (file, row, field, value)."""
+    seen: set[tuple] = set()
+    out = []
+    for p in problems:
+        key = (p.file, p.row, p.column, repr(p.value))
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
+
+
+def _check_layout(root: Path, records: list[Record]) -> list[Problem]:
     problems = []
     kinds = {r.kind for r in records}
-    paths = {r.path for r in records}
-    if f"{GOVERNANCE_DIR}/README.md" not in paths:
+    if not (root / GOVERNANCE_DIR / "README.md").is_file():
         problems.append(Problem(f"{GOVERNANCE_DIR}/README.md", "missing: the README says how the "
                                 "records work"))
     if "ethics_review" not in kinds:
@@ -254,7 +265,7 @@ def _check_layout(records: list[Record]) -> list[Problem]:
         problems.append(Problem(f"{GOVERNANCE_DIR}/decisions", "no decision record"))
     for name in REGISTERS:
         rel = f"{GOVERNANCE_DIR}/registers/{name}"
-        if rel not in paths:
+        if not (root / rel).is_file():
             problems.append(Problem(rel, "required register is missing"))
     for record in records:
         if record.kind == "unknown_register":

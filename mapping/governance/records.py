@@ -61,7 +61,8 @@ class Record:
     path
         Path relative to the repository root, with forward slashes (used in problems).
     kind
-        One of :data:`KINDS`, or ``"readme"`` for a file with no front matter.
+        One of :data:`KINDS`; ``"readme"`` for ``governance/*.md`` and ``"feedback"`` for a
+        board's feedback kept verbatim in ``ethics-review/feedback/`` (neither has front matter).
     meta
         The parsed front matter (empty for a readme).
     body
@@ -129,6 +130,8 @@ def kind_of(rel_path: str) -> str | None:
         return "decision"
     if len(parts) == 3 and parts[1] == "ethics-review":
         return "ethics_review"
+    if len(parts) == 4 and parts[1] == "ethics-review" and parts[2] == "feedback":
+        return "feedback"
     if len(parts) == 3 and parts[1] == "registers":
         return REGISTERS.get(parts[2], "unknown_register")
     return "other"
@@ -156,7 +159,7 @@ def load_record(root: Path, path: Path) -> tuple[Record | None, list[Problem]]:
     except UnicodeDecodeError as exc:
         return None, [Problem(rel, f"not UTF-8 text ({exc.reason})")]
     front, body, body_line = split_front_matter(text)
-    if kind in ("readme", "other"):
+    if kind in ("readme", "feedback", "other"):
         meta: dict[str, Any] = {}
         if front is not None:
             body, body_line = text, 1

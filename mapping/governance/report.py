@@ -278,7 +278,7 @@ date has passed, and every condition marked met names a test that exists.</p>{% 
 </main>
 </body>
 </html>
-"""
+"""  # noqa: E501 - HTML template lines
 
 
 def render_report(repo_root: str | Path, registry: Any, *, today: dt.date | None = None,
@@ -328,7 +328,8 @@ def render_report(repo_root: str | Path, registry: Any, *, today: dt.date | None
         if isinstance(feedback, dict) and feedback.get("status") == "received":
             item["feedback"] = f"received {feedback.get('received_date')}"
         else:
-            item["feedback"] = "awaited (not yet received; nothing is recorded as said by the board)"
+            item["feedback"] = ("awaited (not yet received; nothing is recorded as said by "
+                                "the board)")
         reviews.append(item)
     decisions = sorted((view(r) for r in records if r.kind == "decision"),
                        key=lambda v: str(v["meta"].get("id")))
@@ -358,8 +359,8 @@ def render_report(repo_root: str | Path, registry: Any, *, today: dt.date | None
 
     toc = []
     for review in reviews:
-        toc.append({"id": review["anchor"], "title": f"Ethics review: {review['meta'].get('title')}",
-                    "children": []})
+        toc.append({"id": review["anchor"], "children": [],
+                    "title": f"Ethics review: {review['meta'].get('title')}"})
     toc.append({"id": "decision-log", "title": "Decision log", "children": [
         {"id": d["anchor"], "title": f"{d['meta'].get('id')}: {d['meta'].get('title')}"}
         for d in decisions]})

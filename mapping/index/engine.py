@@ -189,21 +189,21 @@ def select_frame(
             raise DataValidationError.single(
                 spec.source, f"frame {frame.kind!r} needs index.group_column"
             )
-        groups = table[spec.group_column].astype("string")
+        groups = table[spec.group_column]
         wanted = LONDON_GROUP_CODES if frame.kind == "london" else frozenset(frame.codes)
         if frame.kind == "boroughs":
-            absent = sorted(set(frame.codes) - set(groups.dropna()))
+            absent = sorted(set(frame.codes) - set(groups.dropna().astype(str)))
             if absent:
                 raise DataValidationError.single(
                     name, f"frame codes not found in the table: {absent}",
                     column=spec.group_column,
                 )
-        out = table[groups.isin(wanted).fillna(False).to_numpy(dtype=bool)]
+        out = table[groups.isin(wanted).to_numpy(dtype=bool)]
     elif frame.kind == "england":
-        ids = table[spec.unit_id].astype("string")
-        out = table[ids.str.startswith("E").fillna(False).to_numpy(dtype=bool)]
+        ids = table[spec.unit_id].to_numpy(dtype=str)
+        out = table[np.char.startswith(ids, "E")]
         if spec.group_column is not None and len(out):
-            groups = set(out[spec.group_column].astype("string").dropna())
+            groups = set(out[spec.group_column].dropna().astype(str))
             if groups and groups <= LONDON_GROUP_CODES:
                 raise DataValidationError.single(
                     name, "frame 'england' needs an England-wide table, but every unit is in "

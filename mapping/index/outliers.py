@@ -40,17 +40,33 @@ from mapping.errors import DataValidationError
 from mapping.index.spec import OutlierSpec
 
 
+def _moments(x: np.ndarray) -> tuple[float, float, float]:
+    """(m2, m3, m4): central moments divided by n."""
+    d = x - x.mean()
+    d2 = d * d
+    return float(d2.mean()), float((d2 * d).mean()), float((d2 * d2).mean())
+
+
+def _skew_from(n: int, m2: float, m3: float) -> float:
+    if m2 == 0:
+        return 0.0
+    return m3 / m2**1.5 * np.sqrt(n * (n - 1)) / (n - 2)
+
+
+def _kurt_from(n: int, m2: float, m4: float) -> float:
+    if m2 == 0:
+        return 0.0
+    g2 = m4 / m2**2 - 3.0
+    return ((n + 1) * g2 + 6.0) * (n - 1) / ((n - 2) * (n - 3))
+
+
 def skewness(x: np.ndarray) -> float:
     """Bias-corrected sample skewness ``g1 · sqrt(n(n-1)) / (n-2)`` (Excel SKEW)."""
     n = x.size
     if n < 3:
         raise ValueError("skewness needs at least 3 values")
-    d = x - x.mean()
-    m2 = np.mean(d * d)
-    if m2 == 0:
-        return 0.0
-    g1 = np.mean(d**3) / m2**1.5
-    return float(g1 * np.sqrt(n * (n - 1)) / (n - 2))
+    m2, m3, _ = _moments(x)
+    return float(_skew_from(n, m2, m3))
 
 
 def kurtosis(x: np.ndarray) -> float:
@@ -58,17 +74,23 @@ def kurtosis(x: np.ndarray) -> float:
     n = x.size
     if n < 4:
         raise ValueError("kurtosis needs at least 4 values")
-    d = x - x.mean()
-    m2 = np.mean(d * d)
-    if m2 == 0:
-        return 0.0
-    g2 = np.mean(d**4) / m2**2 - 3.0
-    return float(((n + 1) * g2 + 6.0) * (n - 1) / ((n - 2) * (n - 3)))
+    m2, _, m4 = _moments(x)
+    return float(_kurt_from(n, m2, m4))
+
+
+def skew_kurt(x: np.ndarray) -> tuple[float, float]:
+    """Both statistics from one pass over the data (needs at least 4 values)."""
+    n = x.size
+    if n < 4:
+        raise ValueError("skewness and kurtosis need at least 4 values")
+    m2, m3, m4 = _moments(x)
+    return float(_skew_from(n, m2, m3)), float(_kurt_from(n, m2, m4))
 
 
 def fails(x: np.ndarray, skew_threshold: float, kurtosis_threshold: float) -> bool:
     """The JRC/COINr rule: ``|skew| > skew_threshold and kurtosis > kurtosis_threshold``."""
-    return abs(skewness(x)) > skew_threshold and kurtosis(x) > kurtosis_threshold
+    sk, ku = skew_kurt(x)
+    return abs(sk) > skew_threshold and ku > kurtosis_threshold
 
 
 def winsorise(
@@ -83,8 +105,11 @@ def winsorise(
     """
     y = np.array(x, dtype=float, copy=True)
     changed = np.zeros(y.size, dtype=bool)
-    while fails(y, skew_threshold, kurtosis_threshold) and changed.sum() < max_points:
-        if skewness(y) >= 0:
+    while changed.sum() < max_points:
+        sk, ku = skew_kurt(y)
+        if not (abs(sk) > skew_threshold and ku > kurtosis_threshold):
+            break
+        if sk >= 0:
             top = y.max()
             at = y == top
             below = y[~at]
@@ -138,7 +163,7 @@ def treat_outliers(frame: pd.DataFrame, spec: OutlierSpec) -> tuple[pd.DataFrame
         return frame.copy(), details
     for col in frame.columns:
         x = frame[col].to_numpy(dtype=float)
-        sk, ku = skewness(x), kurtosis(x)
+        sk, ku = skew_kurt(x)
         failed = abs(sk) > spec.skew_threshold and ku > spec.kurtosis_threshold
         action, n_win, y = "none", 0, x.copy()
         if spec.method == "winsorise" and failed:
@@ -153,6 +178,7 @@ def treat_outliers(frame: pd.DataFrame, spec: OutlierSpec) -> tuple[pd.DataFrame
             else:
                 action, n_win = "kept_original", 0
         out[col] = y
+        after = skew_kurt(y) if action != "none" else (sk, ku)
         rows.append(
             {
                 "indicator": col,
@@ -161,8 +187,8 @@ def treat_outliers(frame: pd.DataFrame, spec: OutlierSpec) -> tuple[pd.DataFrame
                 "failed": bool(failed),
                 "action": action,
                 "points_winsorised": n_win,
-                "skew_after": skewness(y) if action != "none" else sk,
-                "kurtosis_after": kurtosis(y) if action != "none" else ku,
+                "skew_after": after[0],
+                "kurtosis_after": after[1],
             }
         )
     treated = pd.DataFrame(out, index=frame.index.copy(), columns=list(frame.columns))

@@ -1,19 +1,42 @@
 """Bokeh choropleth of polygons: geometry sent once, recoloured by changing one column.
 
 Coordinates are Web Mercator (so optional tiles line up) as float32 arrays; each area is one
-entry of a ``MultiPolygons`` glyph's column data source.
+entry of a ``MultiPolygons`` glyph's column data source. Colour comes from an integer class
+column (``cls``, uint8) through a :class:`~bokeh.models.LinearColorMapper` whose palette holds
+the class colours and, last, the no-data colour: a recolour sends that column, the value column
+shown in tooltips, and the palette — a few KB — never the geometry.
+
+No Panel here: the app wraps these figures.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 import geopandas as gpd
 import numpy as np
-from bokeh.models import ColumnDataSource, HoverTool
+from bokeh.models import (
+    ColumnDataSource,
+    HoverTool,
+    LinearColorMapper,
+    Range1d,
+    TapTool,
+    WMTSTileSource,
+)
 from bokeh.plotting import figure
 from shapely.geometry import MultiPolygon, Polygon
 
+NO_DATA_COLOUR = "#bdbdbd"
+WATER_COLOUR = "#c6dbef"
+OUTLINE_COLOUR = "#1a1a1a"
 
-def _multipolygon_columns(geoms) -> tuple[list, list]:
+
+def to_mercator(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    return frame.to_crs(3857)
+
+
+def polygon_columns(geoms: Iterable) -> tuple[list, list]:
+    """``xs``/``ys`` for ``multi_polygons``: per area, per polygon, per ring, a float32 array."""
     xs, ys = [], []
     for geom in geoms:
         polys = geom.geoms if isinstance(geom, MultiPolygon) else [geom]
@@ -31,24 +54,95 @@ def _multipolygon_columns(geoms) -> tuple[list, list]:
 
 def polygon_source(frame: gpd.GeoDataFrame, columns: list[str]) -> ColumnDataSource:
     """A ColumnDataSource of Web Mercator multipolygons plus the given attribute columns."""
-    merc = frame.to_crs(3857)
-    xs, ys = _multipolygon_columns(merc.geometry)
+    xs, ys = polygon_columns(to_mercator(frame).geometry)
     data = {"xs": xs, "ys": ys}
     for col in columns:
         data[col] = frame[col].tolist()
     return ColumnDataSource(data)
 
 
-def choropleth_figure(source: ColumnDataSource, *, fill: str = "fill", title: str = "",
-                      tooltips: list[tuple[str, str]] | None = None, height: int = 640):
-    """A pan/zoom figure drawing ``source`` filled by its ``fill`` colour column."""
-    fig = figure(title=title, match_aspect=True, height=height, sizing_mode="stretch_width",
-                 tools="pan,wheel_zoom,box_zoom,reset,tap", active_scroll="wheel_zoom",
-                 x_axis_type="mercator", y_axis_type="mercator")
+def class_mapper(colours: Sequence[str]) -> LinearColorMapper:
+    """Maps class ``i`` (0 … k-1) to ``colours[i]`` and class ``k`` to the no-data colour."""
+    palette = [*colours, NO_DATA_COLOUR]
+    return LinearColorMapper(palette=palette, low=0, high=len(palette))
+
+
+def set_classes(mapper: LinearColorMapper, colours: Sequence[str]) -> None:
+    """Point ``mapper`` at new class colours (k may change)."""
+    palette = [*colours, NO_DATA_COLOUR]
+    mapper.update(palette=palette, high=len(palette))
+
+
+def map_figure(x_range: tuple[float, float], y_range: tuple[float, float], *,
+               height: int = 620, title: str = "") -> figure:
+    """An empty pan/zoom map figure in Web Mercator (axes hidden)."""
+    fig = figure(title=title, height=height, sizing_mode="stretch_width",
+                 x_range=Range1d(*x_range), y_range=Range1d(*y_range),
+                 tools="pan,wheel_zoom,box_zoom,reset,save", active_scroll="wheel_zoom",
+                 x_axis_type="mercator", y_axis_type="mercator", match_aspect=True,
+                 toolbar_location="right", background_fill_color="#f7f7f7",
+                 border_fill_color="#ffffff", min_border=0)
     fig.axis.visible = False
     fig.grid.visible = False
-    renderer = fig.multi_polygons("xs", "ys", source=source, fill_color=fill,
-                                  line_color="#ffffff", line_width=0.2)
-    if tooltips:
-        fig.add_tools(HoverTool(renderers=[renderer], tooltips=tooltips))
-    return fig, renderer
+    fig.outline_line_color = None
+    return fig
+
+
+def add_choropleth(fig, source: ColumnDataSource, mapper: LinearColorMapper,
+                   tooltips: list[tuple[str, str]], *, line_width: float = 0.15,
+                   fill_alpha: float = 1.0, visible: bool = True):
+    """Draw ``source`` filled through ``mapper`` from its ``cls`` column; hover and tap on it.
+
+    Tooltips must use ``@field`` references only (Bokeh escapes them); never ``{safe}``.
+    """
+    for _, spec in tooltips:
+        if "{safe}" in spec:
+            raise ValueError("tooltips must not use {safe}: data strings must stay escaped")
+    renderer = fig.multi_polygons(
+        "xs", "ys", source=source, fill_color={"field": "cls", "transform": mapper},
+        fill_alpha=fill_alpha, line_color="#ffffff", line_width=line_width, line_alpha=0.6,
+        selection_line_color="#000000", selection_line_width=3, selection_fill_alpha=fill_alpha,
+        nonselection_fill_alpha=fill_alpha, nonselection_line_alpha=0.6,
+        hover_line_color="#000000", hover_line_width=2,
+        hover_fill_color={"field": "cls", "transform": mapper}, visible=visible)
+    fig.add_tools(HoverTool(renderers=[renderer], tooltips=tooltips, visible=False))
+    fig.add_tools(TapTool(renderers=[renderer]))
+    return renderer
+
+
+def add_water(fig, xs: list, ys: list):
+    """The river (drawn under the areas' fills, over the background)."""
+    src = ColumnDataSource({"xs": xs, "ys": ys})
+    return fig.multi_polygons("xs", "ys", source=src, fill_color=WATER_COLOUR,
+                              line_color=None, level="underlay")
+
+
+def add_outlines(fig, xs: list, ys: list, labels: dict | None = None):
+    """Borough outlines and names on top of the fills."""
+    lines = fig.multi_line(xs, ys, line_color=OUTLINE_COLOUR, line_width=1.1, line_alpha=0.9)
+    text = None
+    if labels is not None:
+        src = ColumnDataSource(labels)
+        text = fig.text("x", "y", text="name", source=src, text_font_size="10px",
+                        text_align="center", text_baseline="middle", text_color="#111111",
+                        text_font_style="bold", text_outline_color="#ffffff",
+                        background_fill_color=None)
+    return lines, text
+
+
+def add_points(fig, data: dict, *, visible: bool = False):
+    """Point overlay (libraries): ``data`` has x, y, name, source; name tooltips (escaped)."""
+    src = ColumnDataSource(data)
+    renderer = fig.scatter("x", "y", source=src, size=7, marker="circle",
+                           fill_color="#ffffff", line_color="#d7301f", line_width=2,
+                           visible=visible)
+    fig.add_tools(HoverTool(renderers=[renderer], tooltips=[("Library", "@name"),
+                                                            ("Listed by", "@source")]))
+    return renderer
+
+
+def add_tiles(fig, url: str, attribution: str, *, visible: bool = False):
+    """Basemap tiles from ``url`` (an XYZ template). Missing tiles (offline) leave the
+    background showing; the map still draws."""
+    tiles = WMTSTileSource(url=url, attribution=attribution)
+    return fig.add_tile(tiles, visible=visible, level="underlay")

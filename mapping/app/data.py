@@ -1,0 +1,281 @@
+"""What the app reads: built outputs, loaded once per process and shared read-only by sessions.
+
+Nothing here is per user. :func:`app_data` is cached per processed directory (``pn.cache``,
+bounded), so every session of one server process shares the same frames and geometry arrays;
+sessions never modify them (every state change makes new arrays).
+
+The index is recomputed through the engine (:mod:`mapping.index`) for the weights, methods and
+reference frame a session asks for; those results are cached too (:func:`index_table`, bounded
+LRU), so two officers trying the same weights share the work.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import panel as pn
+import shapely
+
+from mapping.geography.rollup import weighted_rollup
+from mapping.index.engine import (
+    DECILE_COLUMN,
+    INDEX_COLUMN,
+    QUINTILE_COLUMN,
+    RANK_COLUMN,
+    build_index,
+    domain_column,
+)
+from mapping.index.spec import IndexSpec, load_default_spec, spec_from_dict
+from mapping.maps.bokeh_map import polygon_columns, to_mercator
+from mapping.outputs import Outputs, load_outputs, processed_dir
+from mapping.registry import Registry, load_registry
+
+LEVELS = {"lsoa": "LSOA (small areas)", "ward": "Ward", "borough": "Borough"}
+LEVEL_KEYS = {"lsoa": "lsoa21", "ward": "ward24", "borough": "borough"}
+NORMALISATIONS = {
+    "minmax": "Min–max (0 to 1)",
+    "rank": "Rank (fraction of areas)",
+    "zscore": "z-score",
+    "exponential": "IMD exponential of ranks",
+}
+AGGREGATIONS = {
+    "arithmetic": "Arithmetic mean (compensatory)",
+    "geometric": "Geometric mean (less compensatory)",
+}
+INDEX_MEASURE = "index"
+DOMAIN_PREFIX = "domain:"
+#: Robustness columns the app reads from a build output (``index_*.csv`` with these columns).
+ROBUSTNESS_COLUMNS = ("rank_p05", "rank_p95", "unstable")
+
+
+def code_col(level: str) -> str:
+    return f"{LEVEL_KEYS[level]}_code"
+
+
+def name_col(level: str) -> str:
+    return f"{LEVEL_KEYS[level]}_name"
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class LevelData:
+    """One geography level: its attribute table (one row per area, in geometry order), the
+    polygon columns for Bokeh, bounds per area, and London percentiles of every indicator."""
+
+    level: str
+    table: pd.DataFrame
+    xs: list
+    ys: list
+    bounds: np.ndarray  # (n, 4) minx, miny, maxx, maxy in Web Mercator
+    percentiles: pd.DataFrame  # same rows as table, one column per indicator, 0–100
+
+    @property
+    def codes(self) -> np.ndarray:
+        return self.table[code_col(self.level)].to_numpy()
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class AppData:
+    """Everything a session reads; shared by all sessions of a process, never modified."""
+
+    outputs: Outputs
+    registry: Registry
+    spec: IndexSpec
+    levels: dict[str, LevelData]
+    indicators: dict[str, dict]  # code -> manifest entry (label, unit, direction, ...)
+    domains: dict[str, str]  # domain code -> name (from the spec)
+    boroughs: pd.DataFrame  # borough_code, borough_name, label_x, label_y, bounds
+    borough_lines: tuple[list, list]  # borough outlines as multi-line xs/ys
+    thames: tuple[list, list]  # the river as polygon xs/ys (the gap between LSOAs)
+    libraries: pd.DataFrame  # name, source, x, y
+    robustness: pd.DataFrame | None  # lsoa21_code index; rank_p05, rank_p95, unstable
+    build_version: str
+    built_at: str
+
+    @property
+    def input_indicators(self) -> list[str]:
+        return self.spec.indicator_codes
+
+    def measures(self) -> dict[str, str]:
+        """Measure key -> display label: the index, its domains, then every indicator."""
+        out = {INDEX_MEASURE: "Digital exclusion risk index (composite)"}
+        for code, name in self.domains.items():
+            out[DOMAIN_PREFIX + code] = f"Domain: {name}"
+        lsoa_cols = set(self.levels["lsoa"].table.columns)
+        for code, meta in self.indicators.items():
+            if code in lsoa_cols:
+                suffix = " (validation)" if meta.get("role") == "validation" else ""
+                out[code] = f"{meta['label']}{suffix}"
+        return out
+
+    def vintage(self, code: str) -> str:
+        try:
+            ind = self.registry.indicator(code)
+        except KeyError:
+            return ""
+        src = self.registry.sources.get(ind.source)
+        rel = f", released {src.release_date}" if src else ""
+        return f"{ind.vintage}{rel}"
+
+
+def _level(outputs: Outputs, level: str, indicator_codes: Sequence[str]) -> LevelData:
+    key = LEVEL_KEYS[level]
+    table = outputs.table(f"{key}_indicators.csv")
+    geo = outputs.geo(f"{key}.geojson")
+    code = code_col(level)
+    # geometry order defines row order; attributes come from the table
+    geo = geo[[code, "geometry"]].merge(table, on=code, how="left", validate="one_to_one")
+    if level == "borough" and "borough_name" not in geo.columns:
+        raise ValueError("borough table has no borough_name")
+    merc = to_mercator(geo)
+    xs, ys = polygon_columns(merc.geometry)
+    bounds = shapely.bounds(merc.geometry.to_numpy())
+    attrs = pd.DataFrame(geo.drop(columns="geometry"))
+    present = [c for c in indicator_codes if c in attrs.columns]
+    pct = attrs[present].rank(pct=True, method="max") * 100.0
+    return LevelData(level, attrs.reset_index(drop=True), xs, ys, bounds,
+                     pct.reset_index(drop=True))
+
+
+def _thames(lsoa_geo) -> tuple[list, list]:
+    """The river as the gap the LSOAs leave: close the union by 700 m, subtract the union, keep
+    the pieces of more than 0.2 km² (drops slivers and docks smaller than that)."""
+    merc = to_mercator(lsoa_geo)
+    union = shapely.union_all(merc.geometry.to_numpy())
+    closed = shapely.buffer(shapely.buffer(union, 700.0, quad_segs=4), -700.0, quad_segs=4)
+    gap = shapely.difference(closed, union)
+    parts = [p for p in shapely.get_parts(gap) if p.area > 200_000]
+    if not parts:
+        return [], []
+    river = shapely.simplify(shapely.MultiPolygon(parts), 25.0)
+    xs, ys = polygon_columns([river])
+    return xs, ys
+
+
+def _borough_lines(boro_merc) -> tuple[list, list]:
+    xs, ys = [], []
+    for geom in boro_merc.geometry:
+        for line in shapely.get_parts(shapely.boundary(geom)):
+            for part in shapely.get_parts(line):
+                c = shapely.get_coordinates(part)
+                xs.append(c[:, 0].astype(np.float32))
+                ys.append(c[:, 1].astype(np.float32))
+    return xs, ys
+
+
+def _robustness(root: Path) -> pd.DataFrame | None:
+    """Monte Carlo rank intervals from the build (any ``index_*.csv`` with the columns), or None."""
+    for path in sorted(root.glob("index_*.csv")):
+        head = pd.read_csv(path, nrows=0)
+        if "lsoa21_code" in head.columns and all(c in head.columns for c in ROBUSTNESS_COLUMNS):
+            frame = pd.read_csv(path)
+            keep = ["lsoa21_code", *ROBUSTNESS_COLUMNS]
+            extra = [c for c in ("median_rank", "nominal_rank") if c in frame.columns]
+            out = frame[keep + extra].set_index("lsoa21_code")
+            out["unstable"] = out["unstable"].astype(str).str.lower().isin(["true", "1"])
+            return out
+    return None
+
+
+@pn.cache(max_items=2)
+def app_data(root: str) -> AppData:
+    """Load the build at ``root`` (verified against its manifest) into an :class:`AppData`."""
+    outputs = load_outputs(root)
+    registry = load_registry()
+    spec = load_default_spec()
+    indicators = {k: v for k, v in outputs.manifest["indicators"].items()}
+    codes = list(indicators)
+    levels = {lvl: _level(outputs, lvl, codes) for lvl in LEVELS}
+    boro = levels["borough"]
+    boro_geo = outputs.geo("borough.geojson")
+    merc = to_mercator(boro_geo)
+    points = shapely.point_on_surface(merc.geometry.to_numpy())
+    names = dict(zip(boro.table["borough_code"], boro.table["borough_name"], strict=True))
+    boroughs = pd.DataFrame({
+        "borough_code": boro_geo["borough_code"],
+        "borough_name": boro_geo["borough_code"].map(names),
+        "label_x": shapely.get_x(points),
+        "label_y": shapely.get_y(points),
+    }).sort_values("borough_name").reset_index(drop=True)
+    lib = outputs.geo("libraries.geojson")
+    lib_m = to_mercator(lib)
+    libraries = pd.DataFrame({"name": lib["name"].astype(str), "source": lib["source"].astype(str),
+                              "x": lib_m.geometry.x.to_numpy(), "y": lib_m.geometry.y.to_numpy()})
+    manifest = outputs.manifest
+    built = manifest.get("built_at") or manifest.get("created") or ""
+    if not built:
+        built = dt.datetime.fromtimestamp((outputs.root / "manifest.json").stat().st_mtime,
+                                          dt.UTC).strftime("%Y-%m-%d")
+    return AppData(
+        outputs=outputs,
+        registry=registry,
+        spec=spec,
+        levels=levels,
+        indicators=indicators,
+        domains={d.code: d.name for d in spec.domains},
+        boroughs=boroughs,
+        borough_lines=_borough_lines(merc),
+        thames=_thames(outputs.geo("lsoa21.geojson")),
+        libraries=libraries,
+        robustness=_robustness(outputs.root),
+        build_version=str(manifest.get("package_version", "unknown")),
+        built_at=str(built)[:10],
+    )
+
+
+def default_app_data() -> AppData:
+    """The build named by ``MAPPING_PROCESSED_DIR`` (or ``data/processed``)."""
+    return app_data(str(processed_dir()))
+
+
+# ---------------------------------------------------------------------------------------------
+# The index for a session's choices (through the engine; cached and bounded)
+# ---------------------------------------------------------------------------------------------
+
+
+def method_spec(spec: IndexSpec, weights: Sequence[float], normalisation: str,
+                aggregation: str, frame: Sequence[str] = ()) -> IndexSpec:
+    """``spec`` with domain weights (in domain order), the indicator normalisation, the
+    domain aggregation and the reference frame (borough codes; empty = London) replaced."""
+    d = spec.to_dict()
+    d["index"]["normalise_weights"] = True
+    for dom, w in zip(d["domains"], weights, strict=True):
+        dom["weight"] = float(w)
+    d["indicator_level"]["normalisation"] = normalisation
+    d["domain_level"]["aggregation"] = aggregation
+    d["robustness"]["normalisations"] = [normalisation]
+    d["robustness"]["aggregations"] = [aggregation]
+    d["frame"] = ({"kind": "boroughs", "codes": sorted(frame)} if frame
+                  else {"kind": "london", "codes": []})
+    return spec_from_dict(d, source=spec.source)
+
+
+@pn.cache(max_items=64)
+def index_table(root: str, weights: tuple[float, ...], normalisation: str, aggregation: str,
+                frame: tuple[str, ...] = ()) -> pd.DataFrame:
+    """LSOA index results for these choices, one row per LSOA in geometry order (NaN outside the
+    frame): ``index_score``, each ``<domain>_score``, ``index_rank``, decile and quintile.
+
+    Raises :class:`mapping.index.spec.SpecError` for an invalid combination of methods.
+    """
+    data = app_data(root)
+    spec = method_spec(data.spec, weights, normalisation, aggregation, frame)
+    lsoa = data.levels["lsoa"].table
+    result = build_index(lsoa, spec, name="lsoa21_indicators.csv").table()
+    cols = ["lsoa21_code", INDEX_COLUMN, *[domain_column(c) for c in spec.domain_codes],
+            RANK_COLUMN, DECILE_COLUMN, QUINTILE_COLUMN]
+    out = lsoa[["lsoa21_code"]].merge(result[cols], on="lsoa21_code", how="left")
+    return out
+
+
+def rollup(lsoa: pd.DataFrame, values: pd.DataFrame, level: str) -> pd.DataFrame:
+    """Population-weighted means of ``values`` (columns, LSOA rows aligned with ``lsoa``) for
+    ward or borough areas; returns one row per area with the area code column."""
+    key = code_col(level)
+    frame = pd.concat([lsoa[[key, "population"]].reset_index(drop=True),
+                       values.reset_index(drop=True)], axis=1)
+    return weighted_rollup(frame, [key], rates=list(values.columns))
