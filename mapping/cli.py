@@ -17,7 +17,9 @@ VERB_MODULES = [
     "mapping.commands.build",
     "mapping.commands.validate",
     "mapping.commands.serve",
+    "mapping.commands.export",
     "mapping.commands.governance",
+    "mapping.commands.index",
 ]
 
 

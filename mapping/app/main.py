@@ -1,5 +1,9 @@
-"""Entry point for ``panel serve``: builds one page per session from pre-built outputs."""
+"""Entry point for ``panel serve``: builds one page per session from pre-built outputs.
 
-from mapping.app.page import make_page
+The build is loaded once per process (``mapping.app.data.app_data`` is cached); each session
+gets its own state and Bokeh models.
+"""
 
-make_page().servable(title="London digital exclusion map")
+from mapping.app.page import TITLE, make_page
+
+make_page().servable(title=TITLE)

@@ -100,6 +100,12 @@ class AppState(param.Parameterized):
         if not self.weights:
             self.weights = self.default_weights()
         self._last_good: pd.DataFrame | None = None
+        self.param.watch(self._carry_selection, "level")
+
+    def _carry_selection(self, ev) -> None:
+        """On a level change, select the new level's area that holds the old selection."""
+        if self.selected and self.selected not in set(self._data.levels[ev.new].codes):
+            self.selected = self.carry_selection(ev.old, ev.new)
 
     # -- basics ---------------------------------------------------------------------------------
     @property

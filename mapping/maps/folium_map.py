@@ -344,7 +344,7 @@ window.mappingExport = (function () {
     var d = read(id), group = L.featureGroup();
     d.name.forEach(function (name, i) {
       var m = L.circleMarker([d.y[i] / d.grid, d.x[i] / d.grid], {
-        radius: 4, color: "#ffffff", weight: 1.2, fillColor: "#d7191c", fillOpacity: 1
+        radius: 3.5, color: "#ffffff", weight: 1, fillColor: "#d7191c", fillOpacity: 1
       });
       m.bindTooltip(function () { return tip([name, d.kind, "Source: " + d.sources[d.source[i]]]); });
       group.addLayer(m);
@@ -358,24 +358,30 @@ window.mappingExport = (function () {
 
 _PAGE_CSS = """
 <style>
-.mapping-panel { position: absolute; z-index: 1001; background: rgba(255,255,255,0.94);
-  color: #111; font: 13px/1.35 system-ui, -apple-system, "Segoe UI", Arial, sans-serif;
-  padding: 8px 10px; border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,0.35); }
-.mapping-title { top: 10px; left: 54px; max-width: min(460px, calc(100% - 260px)); }
-.mapping-title h1 { font-size: 16px; margin: 0 0 4px; }
-.mapping-title p { margin: 2px 0; }
-.mapping-legend { bottom: 24px; right: 10px; }
-.mapping-legend h2, .mapping-sources h2 { font-size: 13px; margin: 0 0 4px; }
-.mapping-legend ul { list-style: none; margin: 0; padding: 0; }
-.mapping-legend li { display: flex; align-items: center; margin: 2px 0; }
-.mapping-swatch { display: inline-block; width: 18px; height: 12px; margin-right: 6px;
-  border: 1px solid #555; flex: none; }
-.mapping-sources { bottom: 24px; left: 10px; max-width: min(520px, calc(100% - 300px));
-  font-size: 11px; }
-.mapping-sources summary { cursor: pointer; font-weight: 600; }
-.mapping-sources ul { margin: 4px 0 0; padding-left: 16px; }
+.folium-map { position: absolute !important; top: 0; bottom: 0; left: 0; right: 340px;
+  width: auto !important; height: auto !important; }
+.mapping-side { position: absolute; top: 0; bottom: 0; right: 0; width: 340px;
+  box-sizing: border-box; overflow-y: auto; padding: 12px 14px; background: #ffffff;
+  color: #111111; border-left: 1px solid #cccccc;
+  font: 13px/1.4 system-ui, -apple-system, "Segoe UI", Arial, sans-serif; }
+.mapping-side h1 { font-size: 17px; margin: 0 0 6px; }
+.mapping-side h2 { font-size: 14px; margin: 14px 0 4px; }
+.mapping-side p { margin: 4px 0; }
+.mapping-legend ul { list-style: none; margin: 6px 0; padding: 0; }
+.mapping-legend li { display: flex; align-items: center; margin: 3px 0; }
+.mapping-swatch { display: inline-block; width: 22px; height: 14px; margin-right: 8px;
+  border: 1px solid #555555; flex: none; }
+.mapping-dot { width: 10px; height: 10px; margin: 0 14px 0 6px; border-radius: 50%;
+  background: #d7191c; }
+.mapping-note, .mapping-sources { font-size: 12px; color: #333333; }
+.mapping-sources ul { margin: 4px 0; padding-left: 16px; }
 .mapping-tip strong { display: block; }
 .leaflet-container { background: #f4f4f0; }
+.leaflet-control-layers { max-width: 240px; font-size: 13px; }
+@media (max-width: 700px) {
+  .folium-map { right: 0; bottom: 45%; }
+  .mapping-side { top: 55%; width: 100%; border-left: 0; border-top: 1px solid #cccccc; }
+}
 </style>
 """
 
@@ -551,13 +557,13 @@ def export_map(
 
     minx, miny, maxx, maxy = sub.total_bounds
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=10,
-                   tiles=None, prefer_canvas=True, control_scale=True)
+                   tiles=None, prefer_canvas=True, control_scale=True, zoom_snap=0.25)
     # Instance lists (folium's are module-level and mutated by add_js_link): Leaflet only.
     m.default_js = list(LEAFLET_ONLY_JS)
     m.default_css = list(LEAFLET_ONLY_CSS)
     if tiles == "OpenStreetMap":
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap", control=True).add_to(m)
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(12, 12))
 
     area_layer = _DataLayer("areas", area_payload, f"{meas.label} ({lv.label})")
     area_layer.add_to(m)
@@ -600,44 +606,39 @@ def export_map(
                   else f"the {lv.label} shown")
     date_text = (f"built {shown_date}" if shown_date
                  else f"data released up to {vintage}" if vintage else "")
-    title_html = (
-        f'<div class="mapping-panel mapping-title" role="region" aria-label="Map title">'
-        f"<h1>{html_text(heading)}</h1>"
-        f"<p>{html_text(f'{len(sub):,} {lv.label}')}"
-        f"{html_text(f'; {meas.vintage}') if meas.vintage else ''}. "
-        f"{html_text(f'A {worse} value means more risk of digital exclusion.')}</p>"
-        f'<p class="mapping-build">{html_text(f"Build {version}")}'
-        f"{html_text(f', {date_text}') if date_text else ''}.</p></div>"
-    )
-    unit = f" ({meas.unit})" if meas.unit else ""
-    legend_items = "".join(
+    swatches = "".join(
         f'<li class="mapping-class"><span class="mapping-swatch" '
         f'style="background:{html_attr(colour)}"></span>{html_text(label)}</li>'
         for colour, label in zip(classes.colours, classes.labels, strict=True))
     if any(c is None for c in cls_list):
-        legend_items += (f'<li class="mapping-nodata"><span class="mapping-swatch" '
-                         f'style="background:{NO_DATA_COLOUR}"></span>No data</li>')
-    legend_html = (
-        f'<div class="mapping-panel mapping-legend" role="region" aria-label="Legend">'
-        f"<h2>{html_text(meas.label + unit)}</h2>"
-        f"<p>{html_text(f'{SCHEME_LABELS[scheme]}, breaks from {frame_text}')}</p>"
-        f"<ul>{legend_items}</ul>"
-        f'<ul><li><span class="mapping-swatch" style="background:#d7191c;border-radius:50%;'
-        f'width:10px;height:10px"></span>Public library</li></ul></div>'
-        if libraries else
-        f'<div class="mapping-panel mapping-legend" role="region" aria-label="Legend">'
-        f"<h2>{html_text(meas.label + unit)}</h2>"
-        f"<p>{html_text(f'{SCHEME_LABELS[scheme]}, breaks from {frame_text}')}</p>"
-        f"<ul>{legend_items}</ul></div>"
-    )
-    sources_html = (
-        '<details class="mapping-panel mapping-sources" open><summary>Data sources and '
-        'attribution</summary><ul>'
+        swatches += (f'<li class="mapping-nodata"><span class="mapping-swatch" '
+                     f'style="background:{NO_DATA_COLOUR}"></span>No data</li>')
+    if libraries:
+        swatches += ('<li class="mapping-point"><span class="mapping-swatch mapping-dot">'
+                     "</span>Public library</li>")
+    about = [f"{len(sub):,} {lv.label}"]
+    if meas.vintage:
+        about.append(f"data for {meas.vintage}")
+    side = (
+        '<aside class="mapping-side" aria-label="About this map">'
+        f"<h1>{html_text(heading)}</h1>"
+        f"<p>{html_text('; '.join(about))}.</p>"
+        f'<section class="mapping-legend" aria-label="Legend"><h2>Legend</h2>'
+        f"<p><strong>{html_text(meas.label)}</strong>"
+        + (f"<br>Unit: {html_text(meas.unit)}" if meas.unit else "")
+        + f"<br>{html_text(f'A {worse} value means more risk of digital exclusion.')}</p>"
+        f"<ul>{swatches}</ul>"
+        f"<p class=\"mapping-note\">{html_text(f'{SCHEME_LABELS[scheme]}; class breaks from {frame_text}.')}"
+        " Hover over an area for its name, value and rank.</p></section>"
+        '<section class="mapping-sources" aria-label="Data sources and attribution">'
+        "<h2>Data sources and attribution</h2><ul>"
         + "".join(f'<li class="mapping-attribution">{html_text(t)}</li>' for t in lines)
-        + "</ul></details>"
+        + "</ul>"
+        f'<p class="mapping-build">{html_text(f"Build {version}")}'
+        f"{html_text(f', {date_text}') if date_text else ''}.</p></section></aside>"
     )
     m.get_root().title = html_text(heading)
-    _StaticHtml(title_html + legend_html + sources_html, _PAGE_CSS + _HELPERS_JS).add_to(m)
+    _StaticHtml(side, _PAGE_CSS + _HELPERS_JS).add_to(m)
     return m
 
 
@@ -671,7 +672,7 @@ def render_html(m: folium.Map, offline: bool = False) -> str:
     page = m.get_root().render()
     # folium's viewport meta blocks pinch-zoom (WCAG 1.4.4): let people zoom the page.
     page = page.replace(", maximum-scale=1.0, user-scalable=no", "")
-    page = re.sub(r"[ \t]+\n", "\n", page)
+    page = re.sub(r"[ \t]+\n", "\n", page).replace("<html>", '<html lang="en">', 1)
     return inline_assets(page) if offline else page
 
 

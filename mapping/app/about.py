@@ -1,0 +1,148 @@
+"""Text of the about pages: methodology, data sources, governance, usage counts.
+
+Builders return Markdown (rendered by the app with raw HTML disabled) or, for the governance
+report, the HTML of :func:`mapping.governance.render_report` (which escapes every record and has
+no scripts), shown in a sandboxed iframe so that nothing in it can reach the app page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from pathlib import Path
+
+from mapping.app.data import AGGREGATIONS, NORMALISATIONS, AppData
+from mapping.app.usage import UsageCounter
+
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|])")
+
+
+def md(text: object) -> str:
+    """Escape Markdown punctuation in a data string (raw HTML is disabled anyway)."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def methodology_markdown(data: AppData) -> str:
+    spec = data.spec
+    eff = spec.effective_weights()
+    iw = spec.indicator_weights()
+    rows = []
+    for d in spec.domains:
+        for ind in d.indicators:
+            meta = data.indicators.get(ind.code, {})
+            arrow = "higher = more at risk" if ind.direction == "higher_is_worse" else \
+                "higher = less at risk"
+            rows.append(f"| {md(d.name)} | {md(meta.get('label', ind.code))} | "
+                        f"{md(meta.get('unit', ''))} | {arrow} | {iw[ind.code]:.0%} | "
+                        f"{eff[ind.code]:.1%} | {md(data.vintage(ind.code))} |")
+    dom = ", ".join(f"{md(d.name)} {w:.0%}" for d, w in zip(
+        spec.domains, spec.domain_weights().values(), strict=True))
+    return f"""
+## How the index is made
+
+**{md(spec.name)}**, version {md(spec.version)}. {md(spec.description)}
+
+1. **Indicators** (below) are read from the build for every London LSOA (2021 boundaries).
+   Missing values take their borough's median; outliers are winsorised by the JRC rule
+   (skewness above {spec.outliers.skew_threshold:g} and kurtosis above
+   {spec.outliers.kurtosis_threshold:g}).
+2. **Direction**: every indicator is turned so that a higher value means more risk.
+3. **Normalisation** ({md(NORMALISATIONS.get(spec.indicator_level.normalisation,
+   spec.indicator_level.normalisation))} by default): for min–max,
+   `x' = (x − min) / (max − min)` over the reference frame (London, or the boroughs you chose
+   with "rescale").
+4. **Domain scores**: the weighted mean of each domain's normalised indicators.
+5. **Index**: the weighted {md(AGGREGATIONS.get(spec.domain_level.aggregation, ''))}
+   of the domain scores, `I = Σ w_d · D_d` (arithmetic) or `I = Π (D_d + 0.01)^w_d − 0.01`
+   (geometric). Default domain weights: {dom}.
+6. **Ranks**: rank 1 is the area most at risk; deciles and quintiles are bands of ranks
+   (decile 1 = the 10 % of LSOAs most at risk in London).
+7. **Wards and boroughs**: population-weighted means of their LSOAs' scores (ranks are never
+   averaged). The borough table's "share of residents in London's most at-risk 10 % / 20 %" is
+   the population living in LSOAs in deciles 1 / 1–2 of London.
+
+The weights sliders re-run steps 3–6 through the same engine; the published index is the
+default. Robustness: a Monte Carlo analysis over weights, normalisation, aggregation and
+leaving one indicator out gives each LSOA a 5–95 % rank interval; an area whose interval spans
+more than {spec.robustness.unstable_width:.0%} of all LSOAs is flagged "unstable ranking".
+
+## Indicators
+
+| Domain | Indicator | Unit | Direction | Weight in domain | Share of index | Vintage |
+|---|---|---|---|---|---|---|
+{chr(10).join(rows)}
+
+The specification is the file `mapping/specs/london_default.toml`; why these indicators and
+weights is recorded in the decision log (governance page).
+
+## Limits to keep in mind
+
+- Indicators come from different years (see the vintage column); some are published for
+  larger areas (MSOA) or for 2011 LSOAs and converted to 2021 LSOAs by the ONS lookups.
+- The index shows **risk** from area statistics, not who is digitally excluded: every area has
+  residents who need support.
+- Small differences in score or rank are not meaningful; check an area's rank interval.
+"""
+
+
+def sources_markdown(data: AppData) -> str:
+    used = set()
+    for meta in data.indicators.values():
+        used.update(meta.get("sources", []))
+    rows = []
+    for sid, src in data.registry.sources.items():
+        if sid not in used:
+            continue
+        rows.append(f"| {md(src.publisher)} | {md(src.title)} | {md(src.release_date)} | "
+                    f"{md(src.licence)} | {md(src.attribution)} |")
+    return f"""
+## Data sources
+
+Build version **{md(data.build_version)}**, built {md(data.built_at)}. Every download carries
+these attributions.
+
+| Publisher | Dataset | Released | Licence | Attribution |
+|---|---|---|---|---|
+{chr(10).join(rows)}
+
+Boundaries: ONS (Open Government Licence; contains OS data © Crown copyright and database
+right). Libraries: DCMS Libraries Taskforce list (2016) and © OpenStreetMap contributors (ODbL).
+"""
+
+
+def governance_iframe(report_html: str) -> str:
+    """The governance report in a sandboxed iframe: no scripts, no same-origin access."""
+    return (f'<iframe title="Governance records" sandbox="" srcdoc="{html.escape(report_html)}"'
+            ' style="width:100%;height:900px;border:1px solid #ccc"></iframe>')
+
+
+def usage_markdown(counter: UsageCounter, data: AppData) -> str:
+    totals = counter.totals()
+    span = counter.days()
+    names = dict(zip(data.boroughs["borough_code"], data.boroughs["borough_name"], strict=True))
+    labels = data.measures()
+    kinds = {"page_load": "Page loads", "measure": "Measure viewed", "level": "Level viewed",
+             "borough": "Borough chosen", "download": "Downloads", "reweight": "Weights changed"}
+    rows = []
+    for kind, key, n in totals:
+        what = labels.get(key) or names.get(key) or key or "–"
+        rows.append(f"| {md(kinds.get(kind, kind))} | {md(what)} | {n} |")
+    where = "not recorded (monitoring is switched off)" if counter.path is None else \
+        f"kept on the server in `{md(counter.path.name)}`"
+    body = "\n".join(rows) if rows else "| – | no use recorded yet | 0 |"
+    period = f"from {span[0]} to {span[1]}" if span else "so far"
+    return f"""
+## How this map is used (monitoring without personal data)
+
+Counts are aggregate per day and {where}. The app stores **no IP address, no user agent, no
+search text and no cookie of its own**: only how many times the page was opened and which
+measures, levels and boroughs were looked at (decision DR-0006). Totals {period}:
+
+| What | Which | Count |
+|---|---|---|
+{body}
+
+_Shown on {dt.date.today().isoformat()}._
+"""

@@ -1,0 +1,135 @@
+"""Reading unit tables, and the default London index as a build step.
+
+:func:`build_default` is the hook the build calls: it reads
+``<processed_dir>/lsoa21_indicators.csv``, builds the default London index
+(``mapping/specs/london_default.toml``), runs the robustness analysis and the validation, rolls
+the results up to wards and boroughs, and returns named frames. It writes nothing; the caller
+writes the frames (atomically) beside the build's other outputs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from mapping.errors import DataValidationError
+from mapping.index.engine import DECILE_COLUMN, INDEX_COLUMN, QUINTILE_COLUMN, build_index
+from mapping.index.engine import domain_column as _domain_column
+from mapping.index.robustness import (
+    cronbach_alpha,
+    indicator_correlations,
+    leave_one_out,
+    monte_carlo,
+)
+from mapping.index.rollup import rollup
+from mapping.index.spec import IndexSpec, load_default_spec
+from mapping.index.validation import spearman_validation
+
+PROCESSED_TABLE = "lsoa21_indicators.csv"
+VALIDATION_REFERENCES = ("deri_score_2011", "iuc_least_engaged_share")
+AREA_LEVELS = (
+    ("ward24_index", "ward24_code", "ward24_name"),
+    ("borough_index", "borough_code", "borough_name"),
+)
+
+
+def read_unit_table(path: str | Path, spec: IndexSpec) -> pd.DataFrame:
+    """Read a CSV of units × indicators, keeping id, name and group columns as text.
+
+    Raises
+    ------
+    DataValidationError
+        If the file does not exist or cannot be parsed as CSV.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataValidationError.single(path, "file not found")
+    text_cols = [c for c in (spec.unit_id, spec.unit_name, spec.group_column) if c]
+    try:
+        head = pd.read_csv(path, nrows=0)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise DataValidationError.single(path, f"not a readable CSV: {exc}") from None
+    dtypes = {c: str for c in text_cols if c in head.columns}
+    dtypes.update({c: str for c in head.columns if c.endswith(("_code", "_name"))})
+    try:
+        return pd.read_csv(path, dtype=dtypes)
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise DataValidationError.single(path, f"not a readable CSV: {exc}") from None
+
+
+def build_default(processed_dir: str | Path) -> dict[str, pd.DataFrame]:
+    """Build the default London index and everything reported with it.
+
+    Parameters
+    ----------
+    processed_dir
+        Folder holding ``lsoa21_indicators.csv`` (the build's processed output).
+
+    Returns
+    -------
+    dict of str -> pandas.DataFrame
+        ``lsoa21_index``: per LSOA the index, domain scores, rank, decile, quintile, imputed
+        indicators, robust median rank, 5–95 % rank interval and unstable flag;
+        ``ward24_index`` and ``borough_index``: population-weighted roll-ups with the shares of
+        residents in London's most at-risk 10 % and 20 % of LSOAs; ``index_validation``:
+        Spearman correlations with the references; ``index_sensitivity``,
+        ``index_monte_carlo_draws``, ``index_leave_one_out``, ``indicator_correlations``,
+        ``domain_cronbach_alpha``, ``index_outlier_treatment``, ``index_weights`` (each
+        indicator's domain, direction and weights, with the specification digest).
+    """
+    path = Path(processed_dir) / PROCESSED_TABLE
+    spec = load_default_spec()
+    table = read_unit_table(path, spec)
+    result = build_index(table, spec, name=str(path))
+    mc = monte_carlo(result)
+
+    lsoa = result.table()
+    extra = table.set_index(spec.unit_id)
+    for col in ("ward24_code", "ward24_name", "borough_name"):
+        if col in extra.columns and col not in lsoa.columns:
+            lsoa[col] = extra.loc[lsoa[spec.unit_id], col].to_numpy()
+    robust = mc.ranks.drop(columns=["nominal_rank"]).reset_index()
+    lsoa = lsoa.merge(robust, on=spec.unit_id, how="left", validate="one_to_one")
+
+    scores = [INDEX_COLUMN, *(_domain_column(d) for d in spec.domain_codes)]
+    frames: dict[str, pd.DataFrame] = {"lsoa21_index": lsoa}
+    for key, code_col, name_col in AREA_LEVELS:
+        if code_col in lsoa.columns:
+            frames[key] = rollup(
+                lsoa, code_col, spec.population_column or "population", scores,
+                area_name_column=name_col if name_col in lsoa.columns else None,
+                decile_column=DECILE_COLUMN, quintile_column=QUINTILE_COLUMN,
+            )
+    refs = [c for c in VALIDATION_REFERENCES if c in table.columns]
+    if refs:
+        ref_frame = table.set_index(spec.unit_id)[refs]
+        frames["index_validation"] = spearman_validation(result.index, ref_frame)
+    frames["index_sensitivity"] = mc.sensitivity
+    frames["index_monte_carlo_draws"] = mc.draws.reset_index()
+    frames["index_leave_one_out"] = leave_one_out(result)
+    corr = indicator_correlations(result)
+    corr.index.name = "indicator"
+    frames["indicator_correlations"] = corr.reset_index()
+    frames["domain_cronbach_alpha"] = cronbach_alpha(result)
+    frames["index_outlier_treatment"] = result.treatment
+    dw = spec.domain_weights()
+    iw = spec.indicator_weights()
+    ew = spec.effective_weights()
+    dom = spec.domain_of()
+    frames["index_weights"] = pd.DataFrame(
+        [
+            {
+                "indicator": i.code,
+                "domain": dom[i.code],
+                "direction": i.direction,
+                "weight_in_domain": iw[i.code],
+                "domain_weight": dw[dom[i.code]],
+                "effective_weight": ew[i.code],
+                "spec_version": spec.version,
+                "spec_sha256": spec.digest(),
+            }
+            for i in spec.indicators
+        ]
+    )
+    return frames
