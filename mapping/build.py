@@ -367,7 +367,7 @@ def build(options: BuildOptions) -> dict:
                                                                    options.repair_geometry)
     libs = libraries(inputs, borough_geo)
     bar.step("index")
-    index_tables = _build_index(lsoa, ward, borough)
+    index_tables = _build_index(lsoa)
     bar.step("write")
     files: dict[str, bytes] = {
         "lsoa21_indicators.csv": _csv_bytes(lsoa),
@@ -379,7 +379,7 @@ def build(options: BuildOptions) -> dict:
         "libraries.geojson": _geojson_bytes(libs),
     }
     for name, frame in index_tables.items():
-        files[name] = _csv_bytes(frame)
+        files[name if name.endswith(".csv") else f"{name}.csv"] = _csv_bytes(frame)
     used = sorted({s for ind in registry.indicators for s in ind.sources})
     manifest = {
         "package_version": code_version(),
@@ -410,13 +410,14 @@ def build(options: BuildOptions) -> dict:
     return manifest
 
 
-def _build_index(lsoa, ward, borough) -> dict[str, pd.DataFrame]:
-    """Hook for the composite index (mapping.index); empty until it exists."""
-    try:
-        from mapping.index import build_default  # noqa: PLC0415
-    except ImportError:
-        return {}
-    return build_default(lsoa, ward, borough)
+def _build_index(lsoa: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The default composite index and its robustness results (:mod:`mapping.index`), computed
+    from the LSOA table exactly as it is published (written to a scratch folder first)."""
+    from mapping.index import build_default  # noqa: PLC0415 (heavy import, build only)
+
+    with tempfile.TemporaryDirectory(prefix="mapping-index-") as scratch:
+        (Path(scratch) / "lsoa21_indicators.csv").write_bytes(_csv_bytes(lsoa))
+        return build_default(scratch)
 
 
 def _csv_bytes(frame: pd.DataFrame) -> bytes:

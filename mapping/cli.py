@@ -20,6 +20,7 @@ VERB_MODULES = [
     "mapping.commands.export",
     "mapping.commands.governance",
     "mapping.commands.index",
+    "mapping.commands.release",
 ]
 
 

@@ -156,9 +156,9 @@ class MapApp:
         fig.height = None
         fig.width = 900
         self.fig = fig
-        url = os.environ.get("MAPPING_TILES_URL", DEFAULT_TILES[0])
-        attribution = os.environ.get("MAPPING_TILES_ATTRIBUTION", DEFAULT_TILES[1])
-        self.tiles = bm.add_tiles(fig, url, attribution, visible=self.state.tiles)
+        self.tiles = None  # added on first use: no tile requests unless asked for
+        if self.state.tiles:
+            self._add_tiles()
         self.water = bm.add_water(fig, *self.data.thames)
         self.mapper = bm.class_mapper(["#ffffff"] * self.state.k)
         self._ensure_level(self.state.level)
@@ -418,8 +418,7 @@ class MapApp:
         self.message.object = s.message
         self.message.visible = bool(s.message)
         self._sync_selection()
-        if self._table_visible():
-            self.update_table(view)
+        self.update_table(view)
         return view
 
     def _render_legend(self, view: MapView) -> None:
@@ -464,12 +463,22 @@ class MapApp:
         if self.state.rescale:
             self.recolour()
             self.update_profile()
-        elif self._table_visible():
+        else:
             self.update_table(self._view)
         self._render_legend(self._view)
 
+    def _add_tiles(self) -> None:
+        url = os.environ.get("MAPPING_TILES_URL", DEFAULT_TILES[0])
+        attribution = os.environ.get("MAPPING_TILES_ATTRIBUTION", DEFAULT_TILES[1])
+        self.tiles = bm.add_tiles(self.fig, url, attribution, visible=True)
+        # tiles go to the bottom of the stack (under the river and the areas)
+        self.fig.renderers = [self.tiles, *[r for r in self.fig.renderers if r is not self.tiles]]
+
     def _on_tiles(self, ev) -> None:
-        self.tiles.visible = ev.new
+        if self.tiles is None and ev.new:
+            self._add_tiles()
+        if self.tiles is not None:
+            self.tiles.visible = ev.new
         for r in self._renderers.values():
             r.glyph.fill_alpha = 0.72 if ev.new else 1.0
             r.selection_glyph.fill_alpha = r.glyph.fill_alpha
@@ -606,10 +615,6 @@ class MapApp:
         self._fly(bounds)
 
     # -- table ----------------------------------------------------------------------------------
-    def _table_visible(self) -> bool:
-        tabs = getattr(self, "tabs", None)
-        return tabs is not None and tabs.active == 1
-
     def update_table(self, view: MapView | None = None) -> None:
         s = self.state
         t = s.table(view or self._view)
@@ -621,7 +626,7 @@ class MapApp:
         self.table.value = t
         n = len(t)
         self.table_caption.object = (
-            f'<p>{n:,} {e(LEVELS[s.level].lower())} rows, the same values and classes as the map '
+            f'<p>{n:,} rows ({e(LEVELS[s.level])}), the same values and classes as the map '
             f'({e(self._view.label)}). Sort by a column heading; filter with the boxes under the '
             'headings. Click a row to show its profile on the map tab.</p>')
         self.download.filename = re.sub(r"[^a-z0-9_.-]+", "-", (
@@ -689,9 +694,7 @@ class MapApp:
 
     # -- layout ---------------------------------------------------------------------------------
     def _on_tab(self, ev) -> None:
-        if ev.new == 1:
-            self.update_table(self._view)
-        elif ev.new == 2:
+        if ev.new == 2:
             self.borough_table.value = self.state.borough_table()
             self.update_compare()
         elif ev.new == 5:
@@ -724,7 +727,7 @@ class MapApp:
             self.heading,
             pn.Row(pn.Column(self.map_pane, sizing_mode="stretch_width"),
                    pn.Column(self.legend, self.message, self.profile,
-                             pn.Row(self.w_set_a, self.w_set_b), width=430),
+                             pn.Row(self.w_set_a, self.w_set_b), width=400),
                    sizing_mode="stretch_width"),
             footer, sizing_mode="stretch_width", name="Map")
         table_tab = pn.Column(self.table_caption, self.download, self.table,

@@ -1,7 +1,8 @@
 """Geometry checks and the light web geometry.
 
 * :func:`check_geometry` requires a CRS, reports invalid geometries with their codes and, only
-  when asked (``repair=True``), repairs them with ``make_valid``, reporting the area before and after.
+  when asked (``repair=True``), repairs them with ``make_valid``, reporting the area before
+  and after.
 * :func:`web_geometry` simplifies a polygon *coverage* with ``shapely.coverage_simplify`` (via
   GeoSeries.simplify_coverage), which keeps shared edges shared, so neighbouring areas never gap
   or overlap, then reprojects to WGS84 and rounds coordinates.

@@ -82,18 +82,22 @@ _SCRIPT = re.compile(r'<script src="([^"]+)"></script>')
 _LINK = re.compile(r'<link rel="stylesheet" href="([^"]+)"\s*/?>')
 
 
+def _label(path: Path) -> str:
+    return "/".join(path.relative_to(node_modules()).parts)
+
+
 def inline_assets(page: str) -> str:
     """``page`` with every external script and stylesheet replaced by its local copy inline."""
 
     def script(match: re.Match) -> str:
         path = local_copy(match.group(1))
         body = _safe_inline(path.read_text(encoding="utf-8"), "script", path)
-        return f"<script>/* {path.parent.parent.name}/{path.parent.name}/{path.name} */\n{body}\n</script>"
+        return f"<script>/* {_label(path)} */\n{body}\n</script>"
 
     def link(match: re.Match) -> str:
         path = local_copy(match.group(1))
         body = _safe_inline(_css_with_data_uris(path), "style", path)
-        return f"<style>/* {path.parent.parent.name}/{path.parent.name}/{path.name} */\n{body}\n</style>"
+        return f"<style>/* {_label(path)} */\n{body}\n</style>"
 
     tags = {m.group(1) for rx in (_SCRIPT, _LINK) for m in rx.finditer(page)}
     left = [u for u in re.findall(r'<(?:script|link)\b[^>]*?(?:src|href)="([^"]+)"', page)

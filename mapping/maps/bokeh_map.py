@@ -123,7 +123,7 @@ def add_outlines(fig, xs: list, ys: list, labels: dict | None = None):
     text = None
     if labels is not None:
         src = ColumnDataSource(labels)
-        text = fig.text("x", "y", text="name", source=src, text_font_size="10px",
+        text = fig.text("x", "y", text="name", source=src, text_font_size="9px",
                         text_align="center", text_baseline="middle", text_color="#111111",
                         text_font_style="bold", text_outline_color="#ffffff",
                         background_fill_color=None)

@@ -34,14 +34,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, MacroElement
+from branca.element import MacroElement
 from folium.map import Layer
 from folium.template import Template
 
 from mapping import io
 from mapping.errors import MappingError
 from mapping.maps.assets import inline_assets
-from mapping.maps.classify import NO_DATA_COLOUR, PALETTES, SCHEMES, SCHEME_LABELS, classify
+from mapping.maps.classify import NO_DATA_COLOUR, PALETTES, SCHEME_LABELS, SCHEMES, classify
 from mapping.maps.escape import html_attr, html_text, json_for_script
 from mapping.outputs import Outputs, load_outputs
 from mapping.registry import Registry, load_registry
@@ -86,8 +86,9 @@ LEVELS = {
     "borough": Level("borough", "borough_code", "borough_name", "borough.geojson",
                      "borough_indicators.csv", "boroughs", ("census2021_ts007a",)),
 }
-NOT_MEASURES = {"population", "n_lsoa"}
+NOT_MEASURES = {"population", "n_lsoa", "n_units"}
 NOT_MEASURE_SUFFIXES = ("_rank", "_decile", "_quintile", "_code", "_name")
+NOT_MEASURE_PREFIXES = ("rank_", "n_units")
 
 
 @dataclass(frozen=True)
@@ -153,18 +154,18 @@ class ExportData:
             return Measure(code, meta["label"], meta.get("unit", ""),
                            meta.get("direction", "higher_is_worse"),
                            tuple(meta.get("sources", ())), "indicator", vintage)
-        inputs = {c: m for c, m in indicators.items() if m.get("role", "input") == "input"}
+        name, domains = _index_structure(self.manifest)
         if code == "index_score":
-            index = self.manifest.get("index", {})
-            name = index.get("name", "Digital exclusion risk index") if isinstance(
-                index, dict) else "Digital exclusion risk index"
-            return Measure(code, name, "score", "higher_is_worse",
-                           _sorted_sources(inputs.values()), "index")
-        if code.endswith("_score"):
+            members = [indicators[c] for _, codes in domains.values() for c in codes
+                       if c in indicators]
+            return Measure(code, name, "score", "higher_is_worse", _sorted_sources(members),
+                           "index")
+        if code.endswith("_score") and code[: -len("_score")] in domains:
             domain = code[: -len("_score")]
-            members = [m for m in inputs.values() if m.get("domain") == domain]
-            return Measure(code, f"{domain.replace('_', ' ').capitalize()} domain score",
-                           "score", "higher_is_worse", _sorted_sources(members), "domain")
+            label, codes = domains[domain]
+            members = [indicators[c] for c in codes if c in indicators]
+            return Measure(code, f"{label} (domain score)", "score", "higher_is_worse",
+                           _sorted_sources(members), "domain")
         return Measure(code, code.replace("_", " "), "", "higher_is_worse", (), "other")
 
     def default_measure(self, level: str) -> str:
@@ -181,14 +182,40 @@ class ExportData:
         return self.registry.attributions(ids)
 
 
+def _index_structure(manifest: dict) -> tuple[str, dict[str, tuple[str, tuple[str, ...]]]]:
+    """The index name and its domains (code → (name, indicator codes)): from the manifest when
+    the build records them, else from the default index specification."""
+    recorded = manifest.get("index")
+    if isinstance(recorded, dict) and isinstance(recorded.get("domains"), list):
+        return (str(recorded.get("name", "Digital exclusion risk index")),
+                {str(d["code"]): (str(d.get("name", d["code"])),
+                                  tuple(str(i if isinstance(i, str) else i["code"])
+                                        for i in d.get("indicators", ())))
+                 for d in recorded["domains"]})
+    try:
+        from mapping.index.spec import load_default_spec  # noqa: PLC0415
+        spec = load_default_spec()
+    except (ImportError, MappingError):
+        small = {c: m for c, m in manifest.get("indicators", {}).items()
+                 if m.get("role") == "input" and m.get("geography") != "lad"}
+        by_domain: dict[str, list[str]] = {}
+        for c, m in small.items():
+            by_domain.setdefault(m.get("domain", ""), []).append(c)
+        return ("Digital exclusion risk index",
+                {d: (d.replace("_", " ").capitalize(), tuple(cs)) for d, cs in by_domain.items()})
+    return spec.name, {d.code: (d.name, tuple(i.code for i in d.indicators))
+                       for d in spec.domains}
+
+
 def _sorted_sources(metas: Iterable[dict]) -> tuple[str, ...]:
     return tuple(sorted({s for m in metas for s in m.get("sources", ())}))
 
 
 def _is_measure(frame: pd.DataFrame, column: str) -> bool:
     return (column not in NOT_MEASURES and not column.endswith(NOT_MEASURE_SUFFIXES)
+            and not column.startswith(NOT_MEASURE_PREFIXES)
             and column != "geometry" and pd.api.types.is_numeric_dtype(frame[column])
-            and not pd.api.types.is_bool_dtype(frame[column]))
+            and not pd.api.types.is_bool_dtype(frame[column]) and frame[column].notna().any())
 
 
 def _level_frame(outputs: Outputs, level: Level) -> gpd.GeoDataFrame:
@@ -346,7 +373,8 @@ window.mappingExport = (function () {
       var m = L.circleMarker([d.y[i] / d.grid, d.x[i] / d.grid], {
         radius: 3.5, color: "#ffffff", weight: 1, fillColor: "#d7191c", fillOpacity: 1
       });
-      m.bindTooltip(function () { return tip([name, d.kind, "Source: " + d.sources[d.source[i]]]); });
+      var lines = [name, d.kind, "Source: " + d.sources[d.source[i]]];
+      m.bindTooltip(function () { return tip(lines); });
       group.addLayer(m);
     });
     return group;
@@ -619,6 +647,7 @@ def export_map(
     about = [f"{len(sub):,} {lv.label}"]
     if meas.vintage:
         about.append(f"data for {meas.vintage}")
+    classes_text = f"{SCHEME_LABELS[scheme]}; class breaks from {frame_text}."
     side = (
         '<aside class="mapping-side" aria-label="About this map">'
         f"<h1>{html_text(heading)}</h1>"
@@ -628,7 +657,8 @@ def export_map(
         + (f"<br>Unit: {html_text(meas.unit)}" if meas.unit else "")
         + f"<br>{html_text(f'A {worse} value means more risk of digital exclusion.')}</p>"
         f"<ul>{swatches}</ul>"
-        f"<p class=\"mapping-note\">{html_text(f'{SCHEME_LABELS[scheme]}; class breaks from {frame_text}.')}"
+        f'<p class="mapping-note">{html_text(classes_text)}'
+
         " Hover over an area for its name, value and rank.</p></section>"
         '<section class="mapping-sources" aria-label="Data sources and attribution">'
         "<h2>Data sources and attribution</h2><ul>"

@@ -1,4 +1,4 @@
-"""The indicator registry: sources and indicators declared as data (TOML), loaded into typed records.
+"""The indicator registry: sources and indicators declared as data (TOML), as typed records.
 
 ``load_registry()`` reads ``sources.toml`` and ``indicators.toml`` from this folder, plus any extra
 indicator files an analyst passes, and validates them: unknown or missing keys, unknown sources,
@@ -102,7 +102,7 @@ class Registry:
         raise KeyError(f"no indicator {code!r} in the registry")
 
     def select(self, *, role: str | None = None, geography: str | None = None) -> list[Indicator]:
-        """Indicators filtered by role and by level (``"lsoa"`` = small-area, ``"lad"`` = borough)."""
+        """Indicators filtered by role and level (``"lsoa"`` small-area, ``"lad"`` borough)."""
         out = []
         for ind in self.indicators:
             if role is not None and ind.role != role:

@@ -1,4 +1,5 @@
-"""Validated reading of tabular files: one pass, every problem reported with file, row, column, value.
+"""Validated reading of tabular files: one pass, every problem reported with file, row,
+column and value.
 
 Row numbers are the line numbers a text editor shows (the header is line ``header_line``).
 Missing-value markers (``[c]``, ``[x]``, ``[z]``, ``..``, ``:``, ``-``, blank, ``NA``) become NaN

@@ -1,0 +1,118 @@
+"""Helpers for the app's real-browser tests (Playwright driving Debian chromium)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+REPO = Path(__file__).resolve().parent.parent
+
+#: Finds the map's Bokeh PlotView (walking the view tree) and exposes helpers on window.
+JS_HELPERS = """() => {
+  function walk(v, pred) {
+    if (!v) return null;
+    if (pred(v)) return v;
+    const kids = [];
+    try { for (const c of v.child_views || []) kids.push(c); } catch (e) {}
+    if (v.renderer_views) for (const c of v.renderer_views.values()) kids.push(c);
+    for (const c of kids) { const r = walk(c, pred); if (r) return r; }
+    return null;
+  }
+  window.__plot = () => {
+    for (const root of Object.values(Bokeh.index)) {
+      const r = walk(root, v => v.model && v.model.type === 'Figure');
+      if (r) return r;
+    }
+    return null;
+  };
+  window.__toScreen = (x, y) => {
+    const pv = window.__plot();
+    const rect = pv.canvas_view.el.getBoundingClientRect();
+    return [rect.left + pv.frame.x_scale.compute(x), rect.top + pv.frame.y_scale.compute(y)];
+  };
+  window.__source = (level) => {
+    const doc = Bokeh.documents[0];
+    for (const m of doc.all_models) {
+      if (m.type === 'ColumnDataSource' && m.data.code && m.data.cls) {
+        const c = m.data.code[0];
+        if ((level === 'lsoa' && c.startsWith('E01')) || (level === 'ward' && c.startsWith('E05'))
+            || (level === 'borough' && c.startsWith('E09'))) return m;
+      }
+    }
+    return null;
+  };
+  window.__ranges = () => {
+    const pv = window.__plot();
+    return [pv.model.x_range.start, pv.model.x_range.end, pv.model.y_range.start,
+            pv.model.y_range.end];
+  };
+  return true;
+}"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve_app(env_extra: dict[str, str] | None = None, timeout: float = 60.0):
+    """Run ``mapping serve`` on a free loopback port; yield its URL; stop it afterwards."""
+    port = free_port()
+    env = {**os.environ, **(env_extra or {})}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mapping", "serve", "--address", "127.0.0.1", "--port", str(port)],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        start_new_session=True)
+    url = f"http://127.0.0.1:{port}/"
+    t0 = time.monotonic()
+    try:
+        while True:
+            if proc.poll() is not None:
+                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+                raise RuntimeError(f"mapping serve exited with {proc.returncode}:\n{out}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() - t0 > timeout:
+                raise RuntimeError("mapping serve did not answer in time")
+            time.sleep(0.2)
+        yield url
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+        if proc.stdout:
+            proc.stdout.close()
+
+
+def wait_idle(page, timeout: float = 60_000) -> None:
+    """Wait until the Bokeh document is idle (content arrives over the websocket)."""
+    page.wait_for_function(
+        "() => window.Bokeh && Bokeh.documents.length > 0 && Bokeh.documents[0].is_idle",
+        timeout=timeout)
+    page.evaluate(JS_HELPERS)
+
+
+def settle(page, seconds: float = 0.4) -> None:
+    """Let a server round trip finish: wait briefly, then for the document to be idle."""
+    page.wait_for_timeout(seconds * 1000)
+    page.wait_for_function("() => Bokeh.documents[0].is_idle")
