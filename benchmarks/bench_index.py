@@ -62,9 +62,12 @@ def naive_monte_carlo(result, draws: int, seed: int) -> pd.DataFrame:
     for d in range(draws):
         dw = rng.dirichlet([conc * w for w in spec.domain_weights().values()])
         index = pd.Series(0.0, index=norm.index)
-        for (dom, wd) in zip(spec.domains, dw, strict=True):
-            iw = rng.dirichlet([conc * i.weight for i in dom.indicators]) if len(
-                dom.indicators) > 1 else [1.0]
+        for dom, wd in zip(spec.domains, dw, strict=True):
+            iw = (
+                rng.dirichlet([conc * i.weight for i in dom.indicators])
+                if len(dom.indicators) > 1
+                else [1.0]
+            )
             score = sum(w * norm[i.code] for i, w in zip(dom.indicators, iw, strict=True))
             index = index + wd * score
         ranks[d] = index.rank(ascending=False, method="first")
@@ -76,8 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON results file")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per case")
-    parser.add_argument("--baseline-repeats", type=int, default=2,
-                        help="timed runs of the slow naive baseline")
+    parser.add_argument(
+        "--baseline-repeats", type=int, default=2, help="timed runs of the slow naive baseline"
+    )
     parser.add_argument("--smoke", action="store_true", help="small sizes, one run each")
     args = parser.parse_args(argv)
 
@@ -101,58 +105,96 @@ def main(argv: list[str] | None = None) -> int:
     new_weights = {"connectivity": 0.4, "demography": 0.2, "skills": 0.2, "deprivation": 0.2}
 
     cases = [
-        ("full index, England frame", len(england.index), 0.2,
-         lambda: build_index(england_table, england_spec), repeats),
-        ("re-weight, London", len(london.index), 0.02,
-         lambda: reweight(london, new_weights), repeats),
-        (f"Monte Carlo {draws} draws, all choices", len(england.index), 3.0,
-         lambda: monte_carlo(england, draws=draws), repeats),
-        (f"Monte Carlo {draws} draws, weights only (vectorised)", len(england.index), None,
-         lambda: monte_carlo(england, draws=draws, normalisations=["minmax"],
-                             aggregations=["arithmetic"], exclude_one_indicator=False),
-         repeats),
-        (f"Monte Carlo {draws} draws, weights only (naive pandas loop)", len(england.index),
-         None, lambda: naive_monte_carlo(england, draws, seed=1), base_repeats),
+        (
+            "full index, England frame",
+            len(england.index),
+            0.2,
+            lambda: build_index(england_table, england_spec),
+            repeats,
+        ),
+        (
+            "re-weight, London",
+            len(london.index),
+            0.02,
+            lambda: reweight(london, new_weights),
+            repeats,
+        ),
+        (
+            f"Monte Carlo {draws} draws, all choices",
+            len(england.index),
+            3.0,
+            lambda: monte_carlo(england, draws=draws),
+            repeats,
+        ),
+        (
+            f"Monte Carlo {draws} draws, weights only (vectorised)",
+            len(england.index),
+            None,
+            lambda: monte_carlo(
+                england,
+                draws=draws,
+                normalisations=["minmax"],
+                aggregations=["arithmetic"],
+                exclude_one_indicator=False,
+            ),
+            repeats,
+        ),
+        (
+            f"Monte Carlo {draws} draws, weights only (naive pandas loop)",
+            len(england.index),
+            None,
+            lambda: naive_monte_carlo(england, draws, seed=1),
+            base_repeats,
+        ),
     ]
     rows = []
     for name, units, target, func, reps in cases:
         times = timed(func, reps)
-        rows.append({
-            "case": name,
-            "units": units,
-            "runs": len(times),
-            "median_s": statistics.median(times),
-            "min_s": min(times),
-            "max_s": max(times),
-            "target_s": target,
-            "meets_target": None if target is None else statistics.median(times) < target,
-        })
+        rows.append(
+            {
+                "case": name,
+                "units": units,
+                "runs": len(times),
+                "median_s": statistics.median(times),
+                "min_s": min(times),
+                "max_s": max(times),
+                "target_s": target,
+                "meets_target": None if target is None else statistics.median(times) < target,
+            }
+        )
     ratio = rows[4]["median_s"] / rows[3]["median_s"]
 
     width = max(len(r["case"]) for r in rows)
     print(f"{'case':<{width}}  {'units':>6}  {'median':>9}  {'min-max':>19}  target")
     for r in rows:
-        target = "" if r["target_s"] is None else (
-            f"< {r['target_s']:g} s {'ok' if r['meets_target'] else 'MISSED'}")
+        target = (
+            ""
+            if r["target_s"] is None
+            else (f"< {r['target_s']:g} s {'ok' if r['meets_target'] else 'MISSED'}")
+        )
         spread = f"{r['min_s']:.4f}-{r['max_s']:.4f}s"
-        print(f"{r['case']:<{width}}  {r['units']:>6}  {r['median_s']:>8.4f}s  "
-              f"{spread:>19}  {target}")
+        print(
+            f"{r['case']:<{width}}  {r['units']:>6}  {r['median_s']:>8.4f}s  {spread:>19}  {target}"
+        )
     print(f"naive loop / vectorised (weights only): {ratio:.1f}x")
 
-    write_json(args.out, {
-        "smoke": args.smoke,
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "pandas": pd.__version__,
-            "platform": platform.platform(),
+    write_json(
+        args.out,
+        {
+            "smoke": args.smoke,
+            "machine": {
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "numpy": np.__version__,
+                "pandas": pd.__version__,
+                "platform": platform.platform(),
+            },
+            "london_table": london_source,
+            "draws": draws,
+            "results": rows,
+            "naive_over_vectorised": ratio if math.isfinite(ratio) else None,
         },
-        "london_table": london_source,
-        "draws": draws,
-        "results": rows,
-        "naive_over_vectorised": ratio if math.isfinite(ratio) else None,
-    })
+    )
     print(f"wrote {args.out}")
     return 0
 

@@ -17,6 +17,7 @@ VERB_MODULES = [
     "mapping.commands.build",
     "mapping.commands.validate",
     "mapping.commands.serve",
+    "mapping.commands.deploy",
     "mapping.commands.export",
     "mapping.commands.governance",
     "mapping.commands.index",

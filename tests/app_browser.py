@@ -67,12 +67,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_app(env_extra: dict[str, str] | None = None, timeout: float = 60.0):
-    """Run ``mapping serve`` on a free loopback port; yield its URL; stop it afterwards."""
+def serve_app(out_dir: Path, env_extra: dict[str, str] | None = None, timeout: float = 60.0):
+    """Run ``mapping serve`` on the build in ``out_dir`` on a free loopback port; yield its URL;
+    stop it afterwards."""
     port = free_port()
     env = {**os.environ, **(env_extra or {})}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mapping", "serve", "--address", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "mapping", "serve", "--out-dir", str(out_dir), "--address",
+         "127.0.0.1", "--port", str(port)],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         start_new_session=True)
     url = f"http://127.0.0.1:{port}/"

@@ -104,7 +104,7 @@ def test_offline_london_map_draws_polygons_and_shows_tooltips(page, data, tmp_pa
     assert share > 0.3, f"only {share:.0%} of the map is drawn"
     frame = data.frame("lsoa")
     camden = frame[frame["borough_code"] == "E09000007"]
-    code = camden.loc[camden.geometry.area.idxmax(), "lsoa21_code"]  # the largest: easy to hit
+    code = camden.loc[camden.to_crs(27700).area.idxmax(), "lsoa21_code"]  # largest: easy to hit
     page.get_by_label(re.compile(r"Libraries \(\d+\)")).uncheck()  # markers would be hovered
     text = _hover_area(page, map_name, frame, code)
     row = frame.set_index("lsoa21_code").loc[code]
@@ -115,7 +115,8 @@ def test_offline_london_map_draws_polygons_and_shows_tooltips(page, data, tmp_pa
 
 def test_hostile_names_are_shown_as_text_and_run_nothing(page, data, tmp_path):
     evil = hostile_data(data)
-    m = export_map(evil, boroughs=["E09000007"], title=HOSTILE[0] + HOSTILE[1])
+    first = next(iter(evil.manifest["indicators"]))  # its label is HOSTILE[0] + " label"
+    m = export_map(evil, boroughs=["E09000007"], measure=first, title=HOSTILE[0] + HOSTILE[1])
     path = write_map(tmp_path / "hostile.html", m, offline=True)
     map_name = _open(page, path)
     frame = evil.frame("lsoa")
@@ -153,8 +154,3 @@ def test_layers_toggle_and_borough_map_fills_the_view(page, data, tmp_path):
     page.get_by_label(re.compile(r"Libraries \(\d+\)")).uncheck()
     page.wait_for_timeout(200)
     assert red_pixels() < before / 10
-
-
-@pytest.fixture(scope="module")  # TEMP-OVERRIDE
-def processed_dir():  # TEMP-OVERRIDE
-    return Path("data/processed").resolve()  # TEMP-OVERRIDE

@@ -66,9 +66,23 @@ def test_cli_robustness_and_borough_frame(tmp_path):
     data = tmp_path / "t.csv"
     synthetic_table(200, seed=2).to_csv(data, index=False)
     out = tmp_path / "o.csv"
-    code = main(["index", "--data", str(data), "--spec", "mapping/specs/london_default.toml",
-                 "--out", str(out), "--robustness", "50", "--seed", "3",
-                 "--boroughs", "E09000001,E09000002"])
+    code = main(
+        [
+            "index",
+            "--data",
+            str(data),
+            "--spec",
+            "mapping/specs/london_default.toml",
+            "--out",
+            str(out),
+            "--robustness",
+            "50",
+            "--seed",
+            "3",
+            "--boroughs",
+            "E09000001,E09000002",
+        ]
+    )
     assert code == 0
     result = pd.read_csv(out)
     assert set(result["borough_code"]) == {"E09000001", "E09000002"}

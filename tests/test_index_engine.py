@@ -37,15 +37,24 @@ def test_fixture_index_by_hand():
     pd.testing.assert_frame_equal(table, TABLE)  # input not modified
     out = result.table()
     assert list(out.columns) == [
-        "id", "grp", "pop", "index_score", "d1_score", "d2_score",
-        "index_rank", "index_decile", "index_quintile", "imputed_indicators",
+        "id",
+        "grp",
+        "pop",
+        "index_score",
+        "d1_score",
+        "d2_score",
+        "index_rank",
+        "index_decile",
+        "index_quintile",
+        "imputed_indicators",
     ]
     assert out["id"].tolist() == IDS
 
 
 def test_geometric_domain_aggregation_by_hand():
-    spec = spec_from_dict(spec_dict(domain_level={"aggregation": "geometric",
-                                                  "geometric_offset": 0.01}))
+    spec = spec_from_dict(
+        spec_dict(domain_level={"aggregation": "geometric", "geometric_offset": 0.01})
+    )
     result = build_index(TABLE, spec)
     # u1: exp(.4 ln(0 + .01) + .6 ln(.25 + .01)) - .01 = .01^.4 * .26^.6 - .01 = .060629
     assert result.index["u1"] == pytest.approx(0.01**0.4 * 0.26**0.6 - 0.01)
@@ -63,8 +72,12 @@ def test_imd_style_index_by_hand():
     def e(r: int) -> float:
         return -23 * math.log(1 - r / 4 * f)
 
-    expected = [0.4 * e(1) + 0.6 * e(2), 0.4 * e(2) + 0.6 * e(1),
-                0.4 * e(3) + 0.6 * e(4), 0.4 * e(4) + 0.6 * e(3)]
+    expected = [
+        0.4 * e(1) + 0.6 * e(2),
+        0.4 * e(2) + 0.6 * e(1),
+        0.4 * e(3) + 0.6 * e(4),
+        0.4 * e(4) + 0.6 * e(3),
+    ]
     np.testing.assert_allclose(result.index, expected)
     assert result.rank.tolist() == [3, 4, 1, 2]  # u3's top d2 rank outweighs u4's top d1
 
@@ -86,10 +99,21 @@ def test_london_and_england_frames():
     spec = spec_from_dict(
         {
             **spec_dict(frame={"kind": "london"}),
-            "index": {"name": "t", "version": "0", "unit_id": "lsoa21_code",
-                      "group_column": "borough_code"},
-            "domains": [{"code": "d", "weight": 1.0, "indicators": [
-                {"code": "age_75_plus_pct", "direction": "higher_is_worse", "weight": 1.0}]}],
+            "index": {
+                "name": "t",
+                "version": "0",
+                "unit_id": "lsoa21_code",
+                "group_column": "borough_code",
+            },
+            "domains": [
+                {
+                    "code": "d",
+                    "weight": 1.0,
+                    "indicators": [
+                        {"code": "age_75_plus_pct", "direction": "higher_is_worse", "weight": 1.0}
+                    ],
+                }
+            ],
         }
     )
     london = build_index(table, spec)
@@ -116,8 +140,9 @@ def test_reweight_matches_a_fresh_build():
 def test_imputation_is_flagged_in_the_output():
     table = TABLE.copy()
     table.loc[1, "c"] = np.nan
-    spec = spec_from_dict(spec_dict(imputation={"method": "median", "within": "group",
-                                                "max_missing_share": 0.5}))
+    spec = spec_from_dict(
+        spec_dict(imputation={"method": "median", "within": "group", "max_missing_share": 0.5})
+    )
     result = build_index(table, spec)
     # u2's c comes from its group g1: the median of u1's 0 -> 0, so scores are unchanged
     np.testing.assert_allclose(result.index, EXPECTED_INDEX)

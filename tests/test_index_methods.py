@@ -48,8 +48,9 @@ def test_zscore_by_hand():
     # sd = 1.707825; z = dev / sd
     sd = math.sqrt(8.75 / 3)
     np.testing.assert_allclose(zscore(A)[:, 0], np.array([-1.75, -0.75, 0.25, 2.25]) / sd)
-    np.testing.assert_allclose(zscore(A)[:, 0], [-1.024695, -0.439155, 0.146385, 1.317465],
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        zscore(A)[:, 0], [-1.024695, -0.439155, 0.146385, 1.317465], atol=1e-6
+    )
 
 
 def test_average_ranks_with_ties():
@@ -99,8 +100,9 @@ def test_distance_to_reference_difference_and_ratio():
 
 def test_ratio_distance_rejects_non_positive_values():
     with pytest.raises(DataValidationError, match="positive"):
-        distance_to_reference(np.array([[0.0], [1.0]]), np.array([1.0]), np.array([1.0]),
-                              "ratio", ["x"])
+        distance_to_reference(
+            np.array([[0.0], [1.0]]), np.array([1.0]), np.array([1.0]), "ratio", ["x"]
+        )
 
 
 def test_normalise_refuses_missing_values():
@@ -254,11 +256,13 @@ def test_treatment_falls_back_to_log_when_winsorising_fails():
     assert details.loc[0, "action"] == "log"
     assert details.loc[0, "points_winsorised"] == 0
     np.testing.assert_allclose(treated["x"], np.log(HEAVY - 1 + 6.99))
-    kept, d2 = treat_outliers(frame, OutlierSpec(method="winsorise", max_points=1,
-                                                 on_failure="keep_winsorised"))
+    kept, d2 = treat_outliers(
+        frame, OutlierSpec(method="winsorise", max_points=1, on_failure="keep_winsorised")
+    )
     assert d2.loc[0, "action"] == "kept_winsorised" and kept["x"].max() == 600.0
-    orig, d3 = treat_outliers(frame, OutlierSpec(method="winsorise", max_points=1,
-                                                 on_failure="original"))
+    orig, d3 = treat_outliers(
+        frame, OutlierSpec(method="winsorise", max_points=1, on_failure="original")
+    )
     assert d3.loc[0, "action"] == "kept_original"
     np.testing.assert_array_equal(orig["x"], HEAVY)
     # with three points allowed: 700 -> 600 (1 unit changed), 600 x2 -> 500 (2 units), still
@@ -270,8 +274,9 @@ def test_treatment_falls_back_to_log_when_winsorising_fails():
 
 def test_negative_skew_log_is_mirrored_and_keeps_order():
     x = -HEAVY
-    treated, details = treat_outliers(pd.DataFrame({"x": x}), OutlierSpec(method="winsorise",
-                                                                            max_points=1))
+    treated, details = treat_outliers(
+        pd.DataFrame({"x": x}), OutlierSpec(method="winsorise", max_points=1)
+    )
     assert details.loc[0, "action"] == "log"
     # -ln(max - x + 0.01 (max - min)) = -ln(-1 - x + 6.99), increasing in x like x itself
     np.testing.assert_allclose(treated["x"], -np.log(-1 - x + 6.99))

@@ -12,24 +12,34 @@ from mapping.errors import DataValidationError
 from mapping.index.engine import build_index
 from mapping.index.spec import SpecError, spec_from_dict
 
-SETTINGS = settings(max_examples=40, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 CODES = ["x1", "x2", "x3"]
 
 
-def _spec(normalisation: str = "minmax", aggregation: str = "arithmetic",
-          directions=("higher_is_worse", "higher_is_better", "higher_is_worse")):
+def _spec(
+    normalisation: str = "minmax",
+    aggregation: str = "arithmetic",
+    directions=("higher_is_worse", "higher_is_better", "higher_is_worse"),
+):
     return spec_from_dict(
         {
             "index": {"name": "p", "version": "0", "unit_id": "id"},
             "indicator_level": {"normalisation": normalisation, "aggregation": "arithmetic"},
             "domain_level": {"aggregation": aggregation},
             "domains": [
-                {"code": "d1", "weight": 0.5, "indicators": [
-                    {"code": "x1", "direction": directions[0], "weight": 0.5},
-                    {"code": "x2", "direction": directions[1], "weight": 0.5}]},
-                {"code": "d2", "weight": 0.5, "indicators": [
-                    {"code": "x3", "direction": directions[2], "weight": 1.0}]},
+                {
+                    "code": "d1",
+                    "weight": 0.5,
+                    "indicators": [
+                        {"code": "x1", "direction": directions[0], "weight": 0.5},
+                        {"code": "x2", "direction": directions[1], "weight": 0.5},
+                    ],
+                },
+                {
+                    "code": "d2",
+                    "weight": 0.5,
+                    "indicators": [{"code": "x3", "direction": directions[2], "weight": 1.0}],
+                },
             ],
         }
     )
@@ -41,8 +51,11 @@ def tables(draw, min_units: int = 4, max_units: int = 25):
     n = draw(st.integers(min_units, max_units))
     cols = {}
     for c in CODES:
-        vals = draw(st.lists(st.integers(0, 10_000), min_size=n, max_size=n).filter(
-            lambda v: len(set(v)) > 1))
+        vals = draw(
+            st.lists(st.integers(0, 10_000), min_size=n, max_size=n).filter(
+                lambda v: len(set(v)) > 1
+            )
+        )
         cols[c] = np.array(vals, dtype=float) / 100
     return pd.DataFrame({"id": [f"u{i:03d}" for i in range(n)], **cols})
 
@@ -55,9 +68,12 @@ def _separated(scores: np.ndarray, tol: float = 1e-9) -> np.ndarray:
 
 
 @SETTINGS
-@given(table=tables(), data=st.data(),
-       norm=st.sampled_from(["minmax", "zscore", "rank", "percentile", "exponential"]),
-       agg=st.sampled_from(["arithmetic", "imd"]))
+@given(
+    table=tables(),
+    data=st.data(),
+    norm=st.sampled_from(["minmax", "zscore", "rank", "percentile", "exponential"]),
+    agg=st.sampled_from(["arithmetic", "imd"]),
+)
 def test_permuting_units_permutes_results(table, data, norm, agg):
     spec = _spec(norm, agg)
     perm = data.draw(st.permutations(range(len(table))))
@@ -69,8 +85,12 @@ def test_permuting_units_permutes_results(table, data, norm, agg):
 
 
 @SETTINGS
-@given(table=tables(), factor=st.sampled_from([0.001, 0.5, 3.0, 1000.0]),
-       col=st.sampled_from(CODES), norm=st.sampled_from(["minmax", "rank", "percentile"]))
+@given(
+    table=tables(),
+    factor=st.sampled_from([0.001, 0.5, 3.0, 1000.0]),
+    col=st.sampled_from(CODES),
+    norm=st.sampled_from(["minmax", "rank", "percentile"]),
+)
 def test_scaling_an_indicator_changes_nothing(table, factor, col, norm):
     spec = _spec(norm)
     base = build_index(table, spec)
@@ -86,10 +106,14 @@ def test_scaling_an_indicator_changes_nothing(table, factor, col, norm):
 
 
 @SETTINGS
-@given(table=tables(), data=st.data(), col=st.sampled_from(["x1", "x3"]),
-       bump=st.integers(1, 5_000), norm=st.sampled_from(["minmax", "rank", "percentile"]))
-def test_raising_a_higher_is_worse_indicator_never_lowers_the_score(table, data, col, bump,
-                                                                    norm):
+@given(
+    table=tables(),
+    data=st.data(),
+    col=st.sampled_from(["x1", "x3"]),
+    bump=st.integers(1, 5_000),
+    norm=st.sampled_from(["minmax", "rank", "percentile"]),
+)
+def test_raising_a_higher_is_worse_indicator_never_lowers_the_score(table, data, col, bump, norm):
     # min-max: the unit's own (x - min)/(max - min) cannot fall when x rises, and every other
     # unit's can only fall (max or min moved up); rank: the unit can only pass others.
     spec = _spec(norm)  # x1 and x3 are higher_is_worse
@@ -104,8 +128,11 @@ def test_raising_a_higher_is_worse_indicator_never_lowers_the_score(table, data,
 
 
 @SETTINGS
-@given(weights=st.lists(st.floats(0.01, 10, allow_nan=False), min_size=2, max_size=2).filter(
-    lambda w: abs(sum(w) - 1) > 1e-3))
+@given(
+    weights=st.lists(st.floats(0.01, 10, allow_nan=False), min_size=2, max_size=2).filter(
+        lambda w: abs(sum(w) - 1) > 1e-3
+    )
+)
 def test_weights_that_do_not_sum_to_one_are_rejected(weights):
     d = _spec().to_dict()
     for dom, w in zip(d["domains"], weights, strict=True):
@@ -128,8 +155,12 @@ def test_negative_weights_are_rejected(w, which):
 
 
 @SETTINGS
-@given(table=tables(), code=st.text(alphabet="abcdefghij_", min_size=1, max_size=8).filter(
-    lambda c: c not in CODES and c != "id"))
+@given(
+    table=tables(),
+    code=st.text(alphabet="abcdefghij_", min_size=1, max_size=8).filter(
+        lambda c: c not in CODES and c != "id"
+    ),
+)
 def test_unknown_indicator_codes_are_rejected(table, code):
     d = _spec().to_dict()
     d["domains"][1]["indicators"][0]["code"] = code
@@ -141,8 +172,9 @@ def test_unknown_indicator_codes_are_rejected(table, code):
 
 
 @SETTINGS
-@given(table=tables(), col=st.sampled_from(CODES),
-       method=st.sampled_from(["none", "mean", "median"]))
+@given(
+    table=tables(), col=st.sampled_from(CODES), method=st.sampled_from(["none", "mean", "median"])
+)
 def test_an_all_nan_indicator_is_rejected(table, col, method):
     d = _spec().to_dict()
     d["imputation"] = {"method": method, "within": "frame", "max_missing_share": 1.0}

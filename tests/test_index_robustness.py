@@ -32,8 +32,14 @@ def test_fixed_weights_reproduce_the_nominal_ranks():
     # concentration = inf: every draw uses the default weights, min-max and arithmetic, so
     # every draw's ranks are the nominal ranks (3 4 2 1) and the interval has zero width
     result = build_index(TABLE, spec_from_dict(spec_dict()))
-    mc = monte_carlo(result, draws=20, concentration=math.inf, exclude_one_indicator=False,
-                     normalisations=["minmax"], aggregations=["arithmetic"])
+    mc = monte_carlo(
+        result,
+        draws=20,
+        concentration=math.inf,
+        exclude_one_indicator=False,
+        normalisations=["minmax"],
+        aggregations=["arithmetic"],
+    )
     assert mc.ranks["median_rank"].tolist() == [3, 4, 2, 1]
     assert (mc.ranks["interval_width"] == 0).all() and not mc.ranks["unstable"].any()
     assert (mc.draws["mean_abs_rank_shift"] == 0).all()
@@ -44,14 +50,15 @@ def test_monte_carlo_matches_the_engine_for_every_choice(synthetic_result):
     # engine build with that method does
     base = synthetic_result.spec.to_dict()
     for norm, agg in [("rank", "geometric"), ("minmax", "imd"), ("zscore", "arithmetic")]:
-        d = {**base, "indicator_level": {**base["indicator_level"], "normalisation": norm},
-             "domain_level": {**base["domain_level"], "aggregation": agg},
-             "robustness": {**base["robustness"], "normalisations": [norm],
-                            "aggregations": [agg]}}
+        d = {
+            **base,
+            "indicator_level": {**base["indicator_level"], "normalisation": norm},
+            "domain_level": {**base["domain_level"], "aggregation": agg},
+            "robustness": {**base["robustness"], "normalisations": [norm], "aggregations": [agg]},
+        }
         spec = spec_from_dict(d)
         engine = build_index(synthetic_table(600, seed=11), spec)
-        mc = monte_carlo(engine, draws=2, concentration=math.inf,
-                         exclude_one_indicator=False)
+        mc = monte_carlo(engine, draws=2, concentration=math.inf, exclude_one_indicator=False)
         np.testing.assert_array_equal(mc.ranks["median_rank"], engine.rank.to_numpy())
 
 
@@ -70,8 +77,14 @@ def test_monte_carlo_outputs(synthetic_result):
     # Dirichlet around the defaults: the mean weight is near .25 for every domain
     np.testing.assert_allclose(w.mean(axis=0), 0.25, atol=0.03)
     assert set(mc.sensitivity["factor"]) == {
-        "normalisation", "aggregation", "excluded_indicator", "weight:connectivity",
-        "weight:demography", "weight:skills", "weight:deprivation"}
+        "normalisation",
+        "aggregation",
+        "excluded_indicator",
+        "weight:connectivity",
+        "weight:demography",
+        "weight:skills",
+        "weight:deprivation",
+    }
     assert mc.sensitivity["first_order"].between(0, 1).all()
     # same seed, same draws
     again = monte_carlo(synthetic_result, draws=200, seed=4, threads=1)
@@ -80,8 +93,13 @@ def test_monte_carlo_outputs(synthetic_result):
 
 def test_a_single_varying_choice_explains_all_rank_variance(synthetic_result):
     # only the normalisation varies: the rank is a function of it, so S = 1
-    mc = monte_carlo(synthetic_result, draws=60, concentration=math.inf,
-                     exclude_one_indicator=False, aggregations=["arithmetic"])
+    mc = monte_carlo(
+        synthetic_result,
+        draws=60,
+        concentration=math.inf,
+        exclude_one_indicator=False,
+        aggregations=["arithmetic"],
+    )
     s = mc.sensitivity.set_index("factor")["first_order"]
     assert s["normalisation"] == pytest.approx(1.0)
     assert s["aggregation"] == pytest.approx(0.0)
@@ -107,8 +125,9 @@ def test_dropping_the_only_indicator_of_a_domain(synthetic_result):
 
 def test_invalid_alternatives_are_rejected(synthetic_result):
     with pytest.raises(SpecError, match="geometric aggregation and normalisation 'zscore'"):
-        monte_carlo(synthetic_result, draws=5, normalisations=["zscore"],
-                    aggregations=["geometric"])
+        monte_carlo(
+            synthetic_result, draws=5, normalisations=["zscore"], aggregations=["geometric"]
+        )
 
 
 def test_leave_one_out_by_hand():
@@ -126,18 +145,34 @@ def test_cronbach_alpha_by_hand():
     # two standardised items with y = 2x: r = 1, var(z_x + z_y) = 4 -> alpha = 2 (1 - 2/4) = 1
     # x = 1..5 and z = 2 1 4 3 5: deviations (-2 -1 0 1 2), (-1 -2 1 0 2), products sum 8,
     # squares 10 and 10 -> r = .8
-    table = pd.DataFrame({"id": list("abcde"), "x": [1.0, 2, 3, 4, 5],
-                          "y": [2.0, 4, 6, 8, 10], "z": [2.0, 1, 4, 3, 5]})
-    spec = spec_from_dict({
-        "index": {"name": "a", "version": "0", "unit_id": "id"},
-        "domains": [
-            {"code": "same", "weight": 0.5, "indicators": [
-                {"code": "x", "direction": "higher_is_worse", "weight": 0.5},
-                {"code": "y", "direction": "higher_is_worse", "weight": 0.5}]},
-            {"code": "mixed", "weight": 0.5, "indicators": [
-                {"code": "z", "direction": "higher_is_worse", "weight": 1.0}]},
-        ],
-    })
+    table = pd.DataFrame(
+        {
+            "id": list("abcde"),
+            "x": [1.0, 2, 3, 4, 5],
+            "y": [2.0, 4, 6, 8, 10],
+            "z": [2.0, 1, 4, 3, 5],
+        }
+    )
+    spec = spec_from_dict(
+        {
+            "index": {"name": "a", "version": "0", "unit_id": "id"},
+            "domains": [
+                {
+                    "code": "same",
+                    "weight": 0.5,
+                    "indicators": [
+                        {"code": "x", "direction": "higher_is_worse", "weight": 0.5},
+                        {"code": "y", "direction": "higher_is_worse", "weight": 0.5},
+                    ],
+                },
+                {
+                    "code": "mixed",
+                    "weight": 0.5,
+                    "indicators": [{"code": "z", "direction": "higher_is_worse", "weight": 1.0}],
+                },
+            ],
+        }
+    )
     alpha = cronbach_alpha(build_index(table, spec)).set_index("domain")
     assert alpha.loc["same", "alpha"] == pytest.approx(1.0)
     assert math.isnan(alpha.loc["mixed", "alpha"])
@@ -156,5 +191,6 @@ def test_indicator_correlations_respect_direction():
     assert list(corr.columns) == ["a", "b", "c"]
     np.testing.assert_allclose(np.diag(corr), 1.0)
     # b is aligned (higher is better -> -b): spearman of a (1 2 3 5) with -b ranks (3.5 1 2 3.5)
-    assert corr.loc["a", "b"] == pytest.approx(pd.Series([1, 2, 3, 4]).corr(
-        pd.Series([3.5, 1, 2, 3.5])))
+    assert corr.loc["a", "b"] == pytest.approx(
+        pd.Series([1, 2, 3, 4]).corr(pd.Series([3.5, 1, 2, 3.5]))
+    )

@@ -99,8 +99,9 @@ def test_duplicate_codes_and_missing_required_fields():
 
 
 def test_geometric_aggregation_of_zscores_is_rejected():
-    d = spec_dict(indicator_level={"normalisation": "zscore"},
-                  domain_level={"aggregation": "geometric"})
+    d = spec_dict(
+        indicator_level={"normalisation": "zscore"}, domain_level={"aggregation": "geometric"}
+    )
     assert "domain_level.aggregation: geometric aggregation needs non-negative" in _errors(d)
     # ... but fine once the domain scores are min-max scaled
     d["domain_level"]["normalisation"] = "minmax"

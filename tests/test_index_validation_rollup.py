@@ -19,8 +19,7 @@ IDX = pd.Series([0.15, 0.1, 0.725, 0.775], index=["u1", "u2", "u3", "u4"])
 def test_spearman_by_hand():
     # index ranks 2 1 3 4; reference ranks 1 2 3 4: d = 1 -1 0 0, sum d^2 = 2
     # rho = 1 - 6 * 2 / (4 * 15) = .8
-    refs = pd.DataFrame({"ref": [1.0, 2.0, 3.0, 4.0], "neg": [4.0, 3.0, 2.0, 1.0]},
-                        index=IDX.index)
+    refs = pd.DataFrame({"ref": [1.0, 2.0, 3.0, 4.0], "neg": [4.0, 3.0, 2.0, 1.0]}, index=IDX.index)
     out = spearman_validation(IDX, refs).set_index("reference")
     assert out.loc["ref", "spearman_rho"] == pytest.approx(0.8)
     assert out.loc["neg", "spearman_rho"] == pytest.approx(-0.8)

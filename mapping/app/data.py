@@ -168,8 +168,12 @@ def _borough_lines(boro_merc) -> tuple[list, list]:
 
 
 def _robustness(root: Path) -> pd.DataFrame | None:
-    """Monte Carlo rank intervals from the build (any ``index_*.csv`` with the columns), or None."""
-    for path in sorted(root.glob("index_*.csv")):
+    """Monte Carlo rank intervals from the build (``lsoa21_index.csv``, or any ``*index*.csv``
+    with ``lsoa21_code`` and the robustness columns), or None when the build has none."""
+    paths = [root / "lsoa21_index.csv", *sorted(root.glob("*index*.csv"))]
+    for path in paths:
+        if not path.exists():
+            continue
         head = pd.read_csv(path, nrows=0)
         if "lsoa21_code" in head.columns and all(c in head.columns for c in ROBUSTNESS_COLUMNS):
             frame = pd.read_csv(path)

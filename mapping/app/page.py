@@ -228,59 +228,59 @@ class MapApp:
             "Indicators": {v: k for k, v in measures.items()
                            if k != INDEX_MEASURE and not k.startswith(DOMAIN_PREFIX)},
         }
-        self.w_measure = pn.widgets.Select(name="Measure", groups=groups, value=s.measure,
+        self.w_measure = pn.widgets.Select(label="Measure", groups=groups, value=s.measure,
                                            sizing_mode="stretch_width")
         self.w_level = pn.widgets.RadioButtonGroup(
-            name="Areas", options={v: k for k, v in LEVELS.items()}, value=s.level,
-            button_type="primary", button_style="outline", sizing_mode="stretch_width")
-        self.w_scheme = pn.widgets.Select(name="Classes", options={v: k for k, v in
+            label="Areas", options={v: k for k, v in LEVELS.items()}, value=s.level,
+            color="primary", variant="outlined", sizing_mode="stretch_width")
+        self.w_scheme = pn.widgets.Select(label="Classes", options={v: k for k, v in
                                                                    SCHEME_LABELS.items()},
                                           value=s.scheme, sizing_mode="stretch_width")
-        self.w_k = pn.widgets.IntSlider(name="Number of classes", start=3, end=7, value=s.k,
+        self.w_k = pn.widgets.IntSlider(label="Number of classes", start=3, end=7, value=s.k,
                                         sizing_mode="stretch_width")
-        self.w_palette = pn.widgets.Select(name="Colours", options={v: k for k, v in
+        self.w_palette = pn.widgets.Select(label="Colours", options={v: k for k, v in
                                                                     PALETTE_LABELS.items()},
                                            value=s.palette, sizing_mode="stretch_width")
         opts = dict(zip(d.boroughs["borough_name"], d.boroughs["borough_code"], strict=True))
-        self.w_boroughs = pn.widgets.MultiChoice(name="Focus on boroughs", options=opts,
+        self.w_boroughs = pn.widgets.MultiChoice(label="Focus on boroughs", options=opts,
                                                  value=list(s.boroughs),
                                                  placeholder="All of London",
                                                  sizing_mode="stretch_width")
         self.w_rescale = pn.widgets.Checkbox(
-            name="Rescale the index to these boroughs", value=s.rescale)
+            label="Rescale the index to these boroughs", value=s.rescale)
         self.w_weights = [
-            pn.widgets.FloatSlider(name=name, start=0.0, end=1.0, step=0.05, value=w,
+            pn.widgets.FloatSlider(label=name, start=0.0, end=1.0, step=0.05, value=w,
                                    sizing_mode="stretch_width")
             for name, w in zip(d.domains.values(), s.weights, strict=True)]
-        self.w_norm = pn.widgets.Select(name="Normalisation",
+        self.w_norm = pn.widgets.Select(label="Normalisation",
                                         options={v: k for k, v in NORMALISATIONS.items()},
                                         value=s.normalisation, sizing_mode="stretch_width")
-        self.w_agg = pn.widgets.Select(name="Combine domains by",
+        self.w_agg = pn.widgets.Select(label="Combine domains by",
                                        options={v: k for k, v in AGGREGATIONS.items()},
                                        value=s.aggregation, sizing_mode="stretch_width")
-        self.w_reset = pn.widgets.Button(name="Reset to the published index",
-                                         button_type="default", sizing_mode="stretch_width")
+        self.w_reset = pn.widgets.Button(label="Reset to the published index",
+                                         sizing_mode="stretch_width")
         self.weights_text = html_pane(sizing_mode="stretch_width")
         self.message = pn.pane.Alert("", alert_type="warning", visible=False,
                                      sizing_mode="stretch_width")
         self.w_search = pn.widgets.TextInput(
-            name="Find an area", placeholder="LSOA code or name, ward, borough — press Enter",
+            label="Find an area", placeholder="LSOA code or name, ward, borough — press Enter",
             sizing_mode="stretch_width")
-        self.w_results = pn.widgets.Select(name="Matches (choose one to go there)", options=[],
+        self.w_results = pn.widgets.Select(label="Matches (choose one to go there)", options=[],
                                            size=6, visible=False, sizing_mode="stretch_width")
         self.search_note = html_pane(sizing_mode="stretch_width")
-        self.w_libraries = pn.widgets.Checkbox(name="Show public libraries", value=s.libraries)
-        self.w_tiles = pn.widgets.Checkbox(name="Basemap tiles (needs internet)", value=s.tiles)
-        self.w_home = pn.widgets.Button(name="Zoom to London", sizing_mode="stretch_width")
+        self.w_libraries = pn.widgets.Checkbox(label="Show public libraries", value=s.libraries)
+        self.w_tiles = pn.widgets.Checkbox(label="Basemap tiles (needs internet)", value=s.tiles)
+        self.w_home = pn.widgets.Button(label="Zoom to London", sizing_mode="stretch_width")
         self.legend = html_pane(sizing_mode="stretch_width")
         self.heading = html_pane(sizing_mode="stretch_width", margin=(0, 10))
         self.profile = html_pane(sizing_mode="stretch_width",
                                  css_classes=["profile"])
-        self.w_set_a = pn.widgets.Button(name="Compare as A", disabled=True)
-        self.w_set_b = pn.widgets.Button(name="Compare as B", disabled=True)
+        self.w_set_a = pn.widgets.Button(label="Compare as A", disabled=True)
+        self.w_set_b = pn.widgets.Button(label="Compare as B", disabled=True)
         self.download = pn.widgets.FileDownload(
             callback=self._csv, filename="london-digital-exclusion.csv",
-            label="Download this table (CSV with sources)", button_type="primary",
+            label="Download this table (CSV with sources)", color="primary",
             embed=False, sizing_mode="stretch_width")
         self.table = pn.widgets.Tabulator(
             pagination="remote", page_size=20, show_index=False, disabled=True,
@@ -288,8 +288,8 @@ class MapApp:
             layout="fit_data_table")
         self.table_caption = html_pane(sizing_mode="stretch_width")
         bopts = {"—": ""} | opts
-        self.w_cmp_a = pn.widgets.Select(name="Borough A", options=bopts, value="")
-        self.w_cmp_b = pn.widgets.Select(name="Borough B", options=bopts, value="")
+        self.w_cmp_a = pn.widgets.Select(label="Borough A", options=bopts, value="")
+        self.w_cmp_b = pn.widgets.Select(label="Borough B", options=bopts, value="")
         self.compare = html_pane(sizing_mode="stretch_width")
         self.borough_table = pn.widgets.Tabulator(
             show_index=False, disabled=True, sizing_mode="stretch_width", layout="fit_data_table",

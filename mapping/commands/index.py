@@ -21,17 +21,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "unstable flag from N draws."
         ),
     )
-    parser.add_argument("--data", required=True, metavar="TABLE.csv",
-                        help="one row per unit: the id column and every indicator in the spec")
-    parser.add_argument("--spec", required=True, metavar="SPEC.toml",
-                        help="index specification (e.g. mapping/specs/london_default.toml)")
+    parser.add_argument(
+        "--data",
+        required=True,
+        metavar="TABLE.csv",
+        help="one row per unit: the id column and every indicator in the spec",
+    )
+    parser.add_argument(
+        "--spec",
+        required=True,
+        metavar="SPEC.toml",
+        help="index specification (e.g. mapping/specs/london_default.toml)",
+    )
     parser.add_argument("--out", required=True, metavar="OUT.csv", help="where to write results")
-    parser.add_argument("--robustness", type=int, default=0, metavar="N",
-                        help="Monte Carlo draws for rank intervals (default 0: none)")
-    parser.add_argument("--seed", type=int, default=None,
-                        help="random seed for --robustness (default: the spec's)")
-    parser.add_argument("--boroughs", default=None, metavar="CODE,CODE",
-                        help="reference frame: only these group codes (overrides the spec)")
+    parser.add_argument(
+        "--robustness",
+        type=int,
+        default=0,
+        metavar="N",
+        help="Monte Carlo draws for rank intervals (default 0: none)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=None, help="random seed for --robustness (default: the spec's)"
+    )
+    parser.add_argument(
+        "--boroughs",
+        default=None,
+        metavar="CODE,CODE",
+        help="reference frame: only these group codes (overrides the spec)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -52,7 +70,9 @@ def run(args: argparse.Namespace) -> int:
         mc = monte_carlo(result, draws=args.robustness, seed=args.seed)
         out = out.merge(
             mc.ranks.drop(columns=["nominal_rank"]).reset_index(),
-            on=spec.unit_id, how="left", validate="one_to_one",
+            on=spec.unit_id,
+            how="left",
+            validate="one_to_one",
         )
     write_csv(Path(args.out), out)
     print(f"mapping index: wrote {len(out)} units to {args.out}")

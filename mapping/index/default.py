@@ -97,9 +97,13 @@ def build_default(processed_dir: str | Path) -> dict[str, pd.DataFrame]:
     for key, code_col, name_col in AREA_LEVELS:
         if code_col in lsoa.columns:
             frames[key] = rollup(
-                lsoa, code_col, spec.population_column or "population", scores,
+                lsoa,
+                code_col,
+                spec.population_column or "population",
+                scores,
                 area_name_column=name_col if name_col in lsoa.columns else None,
-                decile_column=DECILE_COLUMN, quintile_column=QUINTILE_COLUMN,
+                decile_column=DECILE_COLUMN,
+                quintile_column=QUINTILE_COLUMN,
             )
     refs = [c for c in VALIDATION_REFERENCES if c in table.columns]
     if refs:

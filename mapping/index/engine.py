@@ -143,20 +143,26 @@ def check_table(table: pd.DataFrame, spec: IndexSpec, name: str = "<table>") -> 
         if col not in table.columns:
             what = "indicator" if col in spec.indicator_codes else "column"
             problems.append(
-                Problem(name, f"{what} named in the specification {spec.source} is not in the "
-                        "table (unknown indicator code or missing column)", column=col)
+                Problem(
+                    name,
+                    f"{what} named in the specification {spec.source} is not in the "
+                    "table (unknown indicator code or missing column)",
+                    column=col,
+                )
             )
     if problems:
         raise DataValidationError(problems)
     ids = table[spec.unit_id]
     if ids.isna().any():
-        problems.append(Problem(name, f"{int(ids.isna().sum())} unit id(s) missing",
-                                column=spec.unit_id))
+        problems.append(
+            Problem(name, f"{int(ids.isna().sum())} unit id(s) missing", column=spec.unit_id)
+        )
     dup = ids[ids.duplicated(keep=False) & ids.notna()]
     if len(dup):
         problems.append(
-            Problem(name, f"duplicate unit ids: {sorted(set(dup.astype(str)))[:5]}",
-                    column=spec.unit_id)
+            Problem(
+                name, f"duplicate unit ids: {sorted(set(dup.astype(str)))[:5]}", column=spec.unit_id
+            )
         )
     for col in spec.indicator_codes:
         s = table[col]
@@ -166,8 +172,12 @@ def check_table(table: pd.DataFrame, spec: IndexSpec, name: str = "<table>") -> 
             if len(bad):
                 unit = table.loc[bad.index[0], spec.unit_id]
                 problems.append(
-                    Problem(name, f"{len(bad)} non-numeric value(s), first at unit {unit}",
-                            column=col, value=bad.iloc[0])
+                    Problem(
+                        name,
+                        f"{len(bad)} non-numeric value(s), first at unit {unit}",
+                        column=col,
+                        value=bad.iloc[0],
+                    )
                 )
         else:
             vals = s.to_numpy(dtype=float)
@@ -195,7 +205,8 @@ def select_frame(
             absent = sorted(set(frame.codes) - set(groups.dropna().astype(str)))
             if absent:
                 raise DataValidationError.single(
-                    name, f"frame codes not found in the table: {absent}",
+                    name,
+                    f"frame codes not found in the table: {absent}",
                     column=spec.group_column,
                 )
         out = table[groups.isin(wanted).to_numpy(dtype=bool)]
@@ -206,8 +217,10 @@ def select_frame(
             groups = set(out[spec.group_column].dropna().astype(str))
             if groups and groups <= LONDON_GROUP_CODES:
                 raise DataValidationError.single(
-                    name, "frame 'england' needs an England-wide table, but every unit is in "
-                    "a London borough", column=spec.group_column,
+                    name,
+                    "frame 'england' needs an England-wide table, but every unit is in "
+                    "a London borough",
+                    column=spec.group_column,
                 )
     else:
         raise ValueError(f"unknown frame kind {frame.kind!r}")
@@ -288,8 +301,10 @@ def build_index(
     carry = [c for c in (spec.unit_name, spec.group_column, spec.population_column) if c]
     units = pd.DataFrame({c: sel[c].to_numpy() for c in carry}, index=index)
     raw = pd.DataFrame(
-        {c: pd.to_numeric(sel[c], errors="coerce").to_numpy(dtype=float)
-         for c in spec.indicator_codes},
+        {
+            c: pd.to_numeric(sel[c], errors="coerce").to_numpy(dtype=float)
+            for c in spec.indicator_codes
+        },
         index=index,
     )
     groups = None

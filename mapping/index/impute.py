@@ -42,8 +42,11 @@ def screen(raw: pd.DataFrame, max_missing_share: float, where: str = "index data
         missing = int(raw[col].isna().sum())
         if missing == n:
             problems.append(
-                Problem(where, "indicator has no values in the reference frame (all missing)",
-                        column=col)
+                Problem(
+                    where,
+                    "indicator has no values in the reference frame (all missing)",
+                    column=col,
+                )
             )
         elif missing / n > max_missing_share:
             problems.append(
@@ -93,8 +96,12 @@ def impute(
             if ids:
                 shown = ", ".join(map(str, ids[:5])) + (" …" if len(ids) > 5 else "")
                 problems.append(
-                    Problem(where, f"{len(ids)} missing value(s) (units {shown}) and "
-                            "imputation.method = 'none'", column=col)
+                    Problem(
+                        where,
+                        f"{len(ids)} missing value(s) (units {shown}) and "
+                        "imputation.method = 'none'",
+                        column=col,
+                    )
                 )
         raise DataValidationError(problems)
     if spec.within == "frame":

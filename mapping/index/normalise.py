@@ -44,9 +44,7 @@ def _names(names: Sequence[str] | None, m: int) -> list[str]:
 
 
 def _degenerate(where: str, names: list[str], bad: np.ndarray, why: str) -> DataValidationError:
-    return DataValidationError(
-        [Problem(where, why, column=names[j]) for j in np.flatnonzero(bad)]
-    )
+    return DataValidationError([Problem(where, why, column=names[j]) for j in np.flatnonzero(bad)])
 
 
 def average_ranks(a: np.ndarray) -> np.ndarray:
@@ -98,7 +96,9 @@ def minmax(a: np.ndarray, lo: float = 0.0, hi: float = 1.0, names: Sequence[str]
     span = mx - mn
     if np.any(span == 0):
         raise _degenerate(
-            "min-max normalisation", _names(names, a.shape[1]), span == 0,
+            "min-max normalisation",
+            _names(names, a.shape[1]),
+            span == 0,
             "constant in the reference frame (max = min), cannot be min-max scaled",
         )
     return lo + (hi - lo) * (a - mn) / span
@@ -109,7 +109,9 @@ def zscore(a: np.ndarray, names: Sequence[str] | None = None) -> np.ndarray:
     sd = a.std(axis=0, ddof=1)
     if np.any(~(sd > 0)):
         raise _degenerate(
-            "z-score normalisation", _names(names, a.shape[1]), ~(sd > 0),
+            "z-score normalisation",
+            _names(names, a.shape[1]),
+            ~(sd > 0),
             "constant in the reference frame (sd = 0), cannot be standardised",
         )
     return (a - a.mean(axis=0)) / sd
@@ -149,7 +151,9 @@ def distance_to_reference(
         span = a.max(axis=0) - a.min(axis=0)
         if np.any(span == 0):
             raise _degenerate(
-                "distance to reference", names_, span == 0,
+                "distance to reference",
+                names_,
+                span == 0,
                 "constant in the reference frame, cannot be scaled",
             )
         return (a - reference) / span
@@ -159,7 +163,9 @@ def distance_to_reference(
         bad = (raw <= 0).any(axis=0) | (raw_ref <= 0)
         if np.any(bad):
             raise _degenerate(
-                "distance to reference (ratio)", names_, bad,
+                "distance to reference (ratio)",
+                names_,
+                bad,
                 "ratio distance needs positive values and a positive reference",
             )
         return np.where(signs > 0, raw / raw_ref, raw_ref / raw)
@@ -247,8 +253,10 @@ def normalise(
     refs = None
     if references is not None:
         refs = np.array(
-            [np.nan if references.get(c) is None else s[j] * float(references[c])
-             for j, c in enumerate(cols)]
+            [
+                np.nan if references.get(c) is None else s[j] * float(references[c])
+                for j, c in enumerate(cols)
+            ]
         )
     out = normalise_array(a, level, s, refs, cols, method)
     return pd.DataFrame(out, index=frame.index.copy(), columns=cols)

@@ -151,14 +151,25 @@ def treat_outliers(frame: pd.DataFrame, spec: OutlierSpec) -> tuple[pd.DataFrame
     if len(frame) < 4:
         if spec.method != "none":
             raise DataValidationError.single(
-                "outlier treatment", f"needs at least 4 units to test skew and kurtosis, "
-                f"got {len(frame)} (set outliers.method = 'none')"
+                "outlier treatment",
+                f"needs at least 4 units to test skew and kurtosis, "
+                f"got {len(frame)} (set outliers.method = 'none')",
             )
         nan = float("nan")
         details = pd.DataFrame(
-            [{"indicator": c, "skew_before": nan, "kurtosis_before": nan, "failed": False,
-              "action": "none", "points_winsorised": 0, "skew_after": nan, "kurtosis_after": nan}
-             for c in frame.columns]
+            [
+                {
+                    "indicator": c,
+                    "skew_before": nan,
+                    "kurtosis_before": nan,
+                    "failed": False,
+                    "action": "none",
+                    "points_winsorised": 0,
+                    "skew_after": nan,
+                    "kurtosis_after": nan,
+                }
+                for c in frame.columns
+            ]
         )
         return frame.copy(), details
     for col in frame.columns:

@@ -307,9 +307,7 @@ def _quantiles(ranks: np.ndarray, workers: int) -> np.ndarray:
     return out
 
 
-def _first_order(
-    ranks: np.ndarray, factors: dict[str, np.ndarray], workers: int
-) -> pd.DataFrame:
+def _first_order(ranks: np.ndarray, factors: dict[str, np.ndarray], workers: int) -> pd.DataFrame:
     """Correlation-ratio first-order indices of the rank for each discrete factor.
 
     ``ranks`` is draws × units. For factor X with levels l (share p_l of draws):
@@ -327,25 +325,23 @@ def _first_order(
     H = np.vstack(blocks)  # all levels × draws
     counts = H.sum(axis=1)
     bounds = np.cumsum([0] + [b.shape[0] for b in blocks])
-    totals = np.zeros(len(names) + 1)
-    lock_parts: list[np.ndarray] = []
+    # fixed spans (not tied to the thread count) summed in order: the same figures every run
+    spans = [(a, min(a + 2048, ranks.shape[1])) for a in range(0, ranks.shape[1], 2048)]
+    parts = np.zeros((len(spans), len(names) + 1))
 
-    def part(ab: tuple[int, int]) -> None:
-        a, b = ab
+    def part(k: int) -> None:
+        a, b = spans[k]
         y = ranks[:, a:b].astype(float)
         mean = y.mean(axis=0)
         var = ((y - mean) ** 2).mean(axis=0).sum()
         dev = (H @ y) / counts[:, None] - mean  # levels × units
         contrib = (dev**2 * (counts / n_draws)[:, None]).sum(axis=1)
-        out = np.empty(len(names) + 1)
-        out[0] = var
+        parts[k, 0] = var
         for j in range(len(names)):
-            out[j + 1] = contrib[bounds[j] : bounds[j + 1]].sum()
-        lock_parts.append(out)
+            parts[k, j + 1] = contrib[bounds[j] : bounds[j + 1]].sum()
 
-    _map(part, _spans(ranks.shape[1], 8 * workers), workers)
-    for p in lock_parts:
-        totals += p
+    _map(part, list(range(len(spans))), workers)
+    totals = parts.sum(axis=0)
     rows = [
         {
             "factor": name,
@@ -411,13 +407,25 @@ def cronbach_alpha(result: IndexResult) -> pd.DataFrame:
         a = result.treated[cols].to_numpy(dtype=float) * np.array([signs[c] for c in cols])
         k = len(cols)
         if k < 2:
-            rows.append({"domain": d.code, "n_indicators": k, "alpha": np.nan,
-                         "mean_inter_item_correlation": np.nan})
+            rows.append(
+                {
+                    "domain": d.code,
+                    "n_indicators": k,
+                    "alpha": np.nan,
+                    "mean_inter_item_correlation": np.nan,
+                }
+            )
             continue
         z = (a - a.mean(axis=0)) / a.std(axis=0, ddof=1)
         alpha = k / (k - 1) * (1 - z.var(axis=0, ddof=1).sum() / z.sum(axis=1).var(ddof=1))
         corr = np.corrcoef(z, rowvar=False)
         mean_r = (corr.sum() - k) / (k * (k - 1))
-        rows.append({"domain": d.code, "n_indicators": k, "alpha": float(alpha),
-                     "mean_inter_item_correlation": float(mean_r)})
+        rows.append(
+            {
+                "domain": d.code,
+                "n_indicators": k,
+                "alpha": float(alpha),
+                "mean_inter_item_correlation": float(mean_r),
+            }
+        )
     return pd.DataFrame(rows)

@@ -69,10 +69,17 @@ def rollup(
     pop = pd.to_numeric(units[population_column], errors="coerce")
     problems = []
     if units[area_column].isna().any():
-        problems.append(Problem("roll-up", f"{int(units[area_column].isna().sum())} unit(s) "
-                                "without an area code", column=area_column))
+        problems.append(
+            Problem(
+                "roll-up",
+                f"{int(units[area_column].isna().sum())} unit(s) without an area code",
+                column=area_column,
+            )
+        )
     if pop.isna().any() or (pop < 0).any():
-        problems.append(Problem("roll-up", "missing or negative population", column=population_column))
+        problems.append(
+            Problem("roll-up", "missing or negative population", column=population_column)
+        )
     if problems:
         raise DataValidationError(problems)
 

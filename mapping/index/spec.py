@@ -269,9 +269,13 @@ class IndexSpec:
         d["index"]["normalise_weights"] = True
         known_d = set(self.domain_codes)
         known_i = set(self.indicator_codes)
-        problems = [f"weights: unknown domain {c!r}" for c in (domain_weights or {}) if c not in known_d]
+        problems = [
+            f"weights: unknown domain {c!r}" for c in (domain_weights or {}) if c not in known_d
+        ]
         problems += [
-            f"weights: unknown indicator {c!r}" for c in (indicator_weights or {}) if c not in known_i
+            f"weights: unknown indicator {c!r}"
+            for c in (indicator_weights or {})
+            if c not in known_i
         ]
         if problems:
             raise SpecError(self.source, problems)
@@ -325,7 +329,11 @@ class IndexSpec:
         for d in self.domains:
             inds = []
             for i in d.indicators:
-                entry: dict[str, Any] = {"code": i.code, "direction": i.direction, "weight": i.weight}
+                entry: dict[str, Any] = {
+                    "code": i.code,
+                    "direction": i.direction,
+                    "weight": i.weight,
+                }
                 if i.reference is not None:
                     entry["reference"] = i.reference
                 inds.append(entry)
@@ -394,7 +402,9 @@ class _Checker:
     def unknown(self, where: str, data: Mapping[str, Any], allowed: Collection[str]) -> None:
         for key in data:
             if key not in allowed:
-                self.add(f"{where}.{key}" if where else key, f"unknown key (allowed: {sorted(allowed)})")
+                self.add(
+                    f"{where}.{key}" if where else key, f"unknown key (allowed: {sorted(allowed)})"
+                )
 
     def string(self, where: str, value: Any, required: bool = True) -> str | None:
         if value is None:
@@ -499,7 +509,8 @@ def _check_weight_sum(c: _Checker, where: str, weights: list[float], normalise: 
     elif not normalise and abs(total - 1.0) > WEIGHT_TOLERANCE:
         c.add(
             where,
-            f"weights sum to {total:.6g}, not 1 (set index.normalise_weights = true to rescale them)",
+            f"weights sum to {total:.6g}, not 1 "
+            "(set index.normalise_weights = true to rescale them)",
         )
 
 

@@ -57,8 +57,9 @@ def synthetic_table(
     noise = rng.normal(size=(n_units, len(DEFAULT_INDICATORS)))
 
     def pct(z: np.ndarray, centre: float, spread: float) -> np.ndarray:
-        return np.clip(100.0 / (1.0 + np.exp(-(np.log(centre / (100 - centre)) + spread * z))),
-                       0.0, 100.0)
+        return np.clip(
+            100.0 / (1.0 + np.exp(-(np.log(centre / (100 - centre)) + spread * z))), 0.0, 100.0
+        )
 
     data = {
         "digital_connectivity_iod25": 0.6 * risk + 0.8 * noise[:, 0],
@@ -90,8 +91,9 @@ def synthetic_table(
         if missing_share > 0:
             col = np.where(rng.random(n_units) < missing_share, np.nan, col)
         table[code] = col
-    table["deri_score_2011"] = np.clip(3 + 0.5 * risk + 0.3 * age + 0.3 * rng.normal(size=n_units),
-                                       0, 10)
+    table["deri_score_2011"] = np.clip(
+        3 + 0.5 * risk + 0.3 * age + 0.3 * rng.normal(size=n_units), 0, 10
+    )
     table["iuc_least_engaged_share"] = np.clip(
         0.2 + 0.15 * risk + 0.1 * age + 0.1 * rng.normal(size=n_units), 0, 1
     )

@@ -49,16 +49,24 @@ def spearman_validation(index: pd.Series, references: pd.DataFrame) -> pd.DataFr
         ok = ~(np.isnan(x_all) | np.isnan(y_all))
         x, y = x_all[ok], y_all[ok]
         if ok.sum() < 3:
-            problems.append(Problem("validation", f"only {int(ok.sum())} units with both values",
-                                    column=col))
+            problems.append(
+                Problem("validation", f"only {int(ok.sum())} units with both values", column=col)
+            )
             continue
         if np.ptp(y) == 0 or np.ptp(x) == 0:
-            problems.append(Problem("validation", "constant values, no rank correlation",
-                                    column=col))
+            problems.append(
+                Problem("validation", "constant values, no rank correlation", column=col)
+            )
             continue
         res = stats.spearmanr(x, y)
-        rows.append({"reference": col, "n": int(ok.sum()),
-                     "spearman_rho": float(res.statistic), "p_value": float(res.pvalue)})
+        rows.append(
+            {
+                "reference": col,
+                "n": int(ok.sum()),
+                "spearman_rho": float(res.statistic),
+                "p_value": float(res.pvalue),
+            }
+        )
     if problems:
         raise DataValidationError(problems)
     return pd.DataFrame(rows, columns=["reference", "n", "spearman_rho", "p_value"])

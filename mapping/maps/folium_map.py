@@ -152,8 +152,8 @@ class ExportData:
             except KeyError:
                 pass
             return Measure(code, meta["label"], meta.get("unit", ""),
-                           meta.get("direction", "higher_is_worse"),
-                           tuple(meta.get("sources", ())), "indicator", vintage)
+                           meta.get("direction", "higher_is_worse"), _sorted_sources([meta]),
+                           "indicator", vintage)
         name, domains = _index_structure(self.manifest)
         if code == "index_score":
             members = [indicators[c] for _, codes in domains.values() for c in codes
@@ -207,8 +207,20 @@ def _index_structure(manifest: dict) -> tuple[str, dict[str, tuple[str, tuple[st
                        for d in spec.domains}
 
 
+# Sources used to bring an indicator from its own geography to LSOA 2021 (see mapping.build).
+CONVERSION_SOURCES = {
+    "lsoa11": ("lookup_lsoa11_lsoa21", "iod2019_london_workbook", "census2021_ts007a"),
+    "msoa21": ("census2021_ts007a",),
+}
+
+
 def _sorted_sources(metas: Iterable[dict]) -> tuple[str, ...]:
-    return tuple(sorted({s for m in metas for s in m.get("sources", ())}))
+    """The sources of some indicators, with those used to convert them to LSOA 2021."""
+    ids = set()
+    for meta in metas:
+        ids.update(meta.get("sources", ()))
+        ids.update(CONVERSION_SOURCES.get(meta.get("geography", ""), ()))
+    return tuple(sorted(ids))
 
 
 def _is_measure(frame: pd.DataFrame, column: str) -> bool:

@@ -1,0 +1,281 @@
+"""The map app without a browser: per-session state, callbacks, URL state, tables, escaping."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+import pandas as pd
+import pytest
+from bokeh.document import Document
+from bokeh.document.events import ColumnDataChangedEvent, ColumnsPatchedEvent, ModelChangedEvent
+
+from mapping.app.data import INDEX_MEASURE, app_data
+from mapping.app.page import MapApp, fit_ranges, sanitise
+from mapping.app.state import AppState, csv_safe
+from mapping.app.usage import UsageCounter
+
+
+@pytest.fixture(scope="module")
+def data(processed_dir):
+    return app_data(str(processed_dir))
+
+
+@pytest.fixture
+def state(data):
+    return AppState(data)
+
+
+@pytest.fixture
+def usage(tmp_path, data):
+    keys = set(data.measures()) | {"lsoa", "ward", "borough"} | set(
+        data.boroughs["borough_code"])
+    return UsageCounter(tmp_path / "usage.sqlite", keys)
+
+
+@pytest.fixture
+def app(data, usage):
+    return MapApp(data, usage)
+
+
+def test_sessions_do_not_share_state(data):
+    a, b = AppState(data), AppState(data)
+    a.measure = "age_65_plus_pct"
+    a.weights = [1.0, 0.0, 0.0, 0.0]
+    assert b.measure == INDEX_MEASURE
+    assert b.weights == b.default_weights()
+    assert a.data is b.data  # the build itself is loaded once per process
+
+
+def test_default_index_matches_the_build(state, processed_dir):
+    built = pd.read_csv(processed_dir / "lsoa21_index.csv").set_index("lsoa21_code")
+    codes = state.data.levels["lsoa"].codes
+    np.testing.assert_allclose(state.values(), built.loc[codes, "index_score"].to_numpy(),
+                               rtol=1e-9)
+    boro = pd.read_csv(processed_dir / "borough_index.csv").set_index("borough_code")
+    table = state.borough_table().set_index("borough_code")
+    np.testing.assert_allclose(table["score"], boro.loc[table.index, "index_score"], rtol=1e-6)
+    np.testing.assert_allclose(table["share_top10_pct"] / 100,
+                               boro.loc[table.index, "share_top10"], atol=1e-9)
+
+
+def test_changing_measure_sends_only_the_colour_columns(app):
+    doc = Document()
+    doc.add_root(app.fig)
+    events = []
+    doc.callbacks.on_change(events.append)
+    src = app._sources["lsoa"]
+    xs_before = src.data["xs"]
+    cls_before = np.array(src.data["cls"])
+    app.state.measure = "age_75_plus_pct"
+    data_events = [ev for ev in events if isinstance(ev, ColumnDataChangedEvent | ColumnsPatchedEvent)]
+    assert data_events, "the recolour must reach the document"
+    for ev in data_events:
+        assert set(ev.cols) <= {"cls", "value"}, ev.cols
+    assert not [ev for ev in events if isinstance(ev, ModelChangedEvent) and ev.attr == "data"]
+    assert src.data["xs"] is xs_before
+    assert not np.array_equal(np.array(src.data["cls"]), cls_before)
+    assert src.data["cls"].dtype == np.uint8
+
+
+def test_legend_has_text_labels_for_every_class(app):
+    app.state.k = 6
+    assert app.legend.object.count('class="legend-row"') >= 6
+    assert " to " in app.legend.object
+    assert len(app.mapper.palette) == 7  # six classes and the no-data colour
+
+
+@pytest.mark.parametrize("scheme", ["quantiles", "natural_breaks", "equal_interval"])
+def test_classification_schemes(state, scheme):
+    state.scheme = scheme
+    view = state.view()
+    assert len(view.classes.labels) == 5
+    assert set(np.unique(view.classes.classes)) <= set(range(6))
+
+
+def test_reweighting_changes_scores_through_the_engine(state):
+    before = state.values().copy()
+    state.weights = [1.0, 0.0, 0.0, 0.0]
+    after = state.values()
+    assert not np.allclose(before, after)
+    # all weight on connectivity: the index is the connectivity domain score
+    np.testing.assert_allclose(after, state.values("domain:connectivity"))
+    state.reset_method()
+    np.testing.assert_allclose(state.values(), before)
+    assert state.is_default_method()
+
+
+def test_weights_are_rescaled_and_shown(app):
+    app.state.weights = [0.5, 0.5, 0.0, 0.0]
+    assert "50%" in app.weights_text.object
+    assert "custom" in app.weights_text.object
+    assert "not the published index" in app.legend.object
+
+
+def test_method_choices_and_invalid_combination(state):
+    good = state.values().copy()
+    state.normalisation = "rank"
+    assert not np.allclose(state.values(), good)
+    state.normalisation = "zscore"
+    state.aggregation = "geometric"
+    shown = state.values()
+    assert "not allowed" in state.message
+    assert np.isfinite(shown).all()
+
+
+def test_rescale_to_boroughs_is_the_reference_frame(state):
+    state.boroughs = ["E09000030", "E09000025"]
+    state.rescale = True
+    vals = state.values()
+    inside = state.in_focus()
+    assert np.isnan(vals[~inside]).all() and np.isfinite(vals[inside]).all()
+    # min-max within the frame: every domain reaches 0 and 1 inside the two boroughs
+    for code in state.data.domains:
+        conn = state.values(f"domain:{code}")[inside]
+        assert conn.max() <= 1 + 1e-12
+    profile = state.profile(state.data.levels["lsoa"].codes[inside][0])
+    assert profile["n_ranked"] == int(inside.sum())
+
+
+def test_levels_show_the_same_measure(state):
+    state.measure = "age_65_plus_pct"
+    for level, n in (("lsoa", 4994), ("ward", None), ("borough", 33)):
+        state.level = level
+        vals = state.values()
+        if n:
+            assert len(vals) == n
+        assert np.isfinite(vals).all()
+    state.measure = INDEX_MEASURE
+    state.level = "borough"
+    table = state.borough_table().set_index("borough_code")
+    codes = state.data.levels["borough"].codes
+    np.testing.assert_allclose(state.values(), table.loc[codes, "score"])
+
+
+def test_selection_follows_level_change(state):
+    state.selected = "E01004200"
+    state.level = "ward"
+    assert state.selected == state.data.levels["lsoa"].table.set_index(
+        "lsoa21_code").loc["E01004200", "ward24_code"]
+    state.level = "borough"
+    assert state.selected == "E09000030"
+
+
+def test_profile_values(state, processed_dir):
+    p = state.profile("E01004200")
+    built = pd.read_csv(processed_dir / "lsoa21_index.csv").set_index("lsoa21_code")
+    assert p["name"] == "Tower Hamlets 005A" and p["borough"] == "Tower Hamlets"
+    assert p["index"] == pytest.approx(built.loc["E01004200", "index_score"])
+    assert p["rank"] == built.loc["E01004200", "index_rank"]
+    assert p["interval"]["p05"] == pytest.approx(built.loc["E01004200", "rank_p05"])
+    lsoa = state.data.levels["lsoa"].table.set_index("lsoa21_code")
+    for ind in p["indicators"]:
+        assert ind["value"] == pytest.approx(lsoa.loc["E01004200", ind["code"]])
+        assert 0 < ind["percentile"] <= 100
+        assert ind["vintage"]
+    shares = [d["share"] for d in p["domains"]]
+    assert sum(shares) == pytest.approx(1.0)
+
+
+def test_table_matches_the_map(state):
+    state.measure = "disability_pct"
+    state.boroughs = ["E09000012"]
+    view = state.view()
+    table = state.table(view)
+    codes = state.data.levels["lsoa"].codes
+    assert set(table["code"]) == set(codes[state.in_focus()])
+    by_code = dict(zip(codes, view.values, strict=True))
+    np.testing.assert_allclose(table["value"], [by_code[c] for c in table["code"]])
+    assert table["rank"].is_monotonic_increasing
+
+
+def test_borough_table(state):
+    t = state.borough_table()
+    assert len(t) == 33
+    assert sorted(t["rank"]) == list(range(1, 34))
+    assert (t["share_top20_pct"] >= t["share_top10_pct"]).all()
+    assert t["share_top10_pct"].between(0, 100).all()
+    # about 10 % of London's residents live in the top-decile LSOAs
+    total = (t["share_top10_pct"] * t["population"]).sum() / t["population"].sum()
+    assert 8 < total < 12
+
+
+def test_search(state):
+    assert state.search("E01004200")[0][1:] == ("lsoa", "E01004200")
+    results = state.search("hackney")
+    assert results[0] == ("Hackney (borough)", "borough", "E09000012")
+    assert any(level == "ward" for _, level, _ in results)
+    assert state.search("x") == []
+    assert state.search("<script>") == []
+    bounds = state.go_to("ward", "E05009331")
+    assert state.level == "ward" and state.selected == "E05009331"
+    assert bounds[0] < bounds[2]
+
+
+def test_url_state_round_trip(data):
+    a = AppState(data)
+    a.param.update(measure="english_proficiency_low_pct", level="ward", scheme="natural_breaks",
+                   k=6, palette="cividis", boroughs=["E09000025", "E09000030"], rescale=True,
+                   weights=[0.4, 0.2, 0.2, 0.2], normalisation="rank", selected="E05009331",
+                   compare_a="E09000030", compare_b="E09000025", libraries=True)
+    q = a.to_query()
+    b = AppState(data)
+    b.from_query(q)
+    assert b.to_query() == q
+    for name in ("measure", "level", "scheme", "k", "palette", "boroughs", "rescale", "weights",
+                 "normalisation", "selected", "compare_a", "compare_b", "libraries"):
+        assert getattr(b, name) == getattr(a, name), name
+    assert AppState(data).to_query() == {}
+
+
+def test_url_state_ignores_bad_input(state):
+    state.from_query({"measure": "<script>", "level": "planet", "k": "99", "weights": "1,nan,2",
+                      "boroughs": "E09000030,EVIL", "area": "'; drop table", "palette": "x"})
+    assert state.measure == INDEX_MEASURE and state.level == "lsoa" and state.k == 5
+    assert state.weights == state.default_weights()
+    assert state.boroughs == ["E09000030"]
+    assert state.selected == ""
+
+
+def test_csv_download_has_header_block(state):
+    state.measure = "age_65_plus_pct"
+    text = state.csv()
+    header = [line for line in text.splitlines() if line.startswith("#")]
+    assert any("Build version" in line and state.data.build_version in line for line in header)
+    for attribution in state.data.outputs.manifest["attributions"]:
+        assert any(attribution in line for line in header)
+    body = pd.read_csv(__import__("io").StringIO(text), comment="#")
+    assert len(body) == 4994
+    assert csv_safe("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+
+
+def test_html_is_escaped(app):
+    p = app.state.profile("E01004200")
+    p = {**p, "name": '<img src=x onerror="alert(1)">', "borough": "<b>x</b>"}
+    out = sanitise(app.profile_html(p))
+    assert "<img" not in out and "onerror" not in out and "&lt;img" in out
+    for tool in app.fig.tools:
+        for _, spec in getattr(tool, "tooltips", None) or []:
+            assert "{safe}" not in spec
+    assert 'style="background:#fff"' in sanitise('<span style="background:#fff;position:fixed">')
+
+
+def test_usage_counts_without_personal_data(app, usage, data):
+    app.state.measure = "age_65_plus_pct"
+    app.state.boroughs = ["E09000030"]
+    usage.add("measure", "not a known key")
+    totals = {(k, key): n for k, key, n in usage.totals()}
+    assert totals[("page_load", "")] == 1
+    assert totals[("measure", "age_65_plus_pct")] == 1
+    assert totals[("borough", "E09000030")] == 1
+    assert ("measure", "not a known key") not in totals
+    con = sqlite3.connect(usage.path)
+    cols = [r[1] for r in con.execute("PRAGMA table_info(usage_counts)")]
+    con.close()
+    assert cols == ["day", "kind", "key", "count"]
+
+
+def test_fit_ranges_keeps_the_aspect():
+    (x0, x1), (y0, y1) = fit_ranges((0, 0, 10_000, 1_000), aspect=1.5)
+    assert (x1 - x0) / (y1 - y0) == pytest.approx(1.5)
+    assert x0 < 0 and x1 > 10_000

@@ -1,0 +1,133 @@
+"""A real reverse proxy: Debian's nginx in front of two `mapping serve` processes on loopback.
+
+Checks through the proxy: the page loads, the Bokeh websocket connects for the allowed origin,
+a foreign Origin is refused with 403, the security headers are present, admin paths are closed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from tornado.httpclient import HTTPClientError, HTTPRequest
+from tornado.ioloop import IOLoop
+from tornado.websocket import websocket_connect
+
+from mapping.deploy import ProxySettings, nginx_config
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not os.path.exists(NGINX),
+                                 reason="Debian nginx is needed (.ci/run installs it)")]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as resp:
+                if resp.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def proxy(build_root, tmp_path_factory):
+    prefix = tmp_path_factory.mktemp("nginx")
+    proxy_port = free_port()
+    public = f"127.0.0.1:{proxy_port}"
+    app_ports = (free_port(), free_port())
+    procs = []
+    try:
+        for port in app_ports:
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "mapping", "serve", "--out-dir", str(build_root),
+                 "--port", str(port), "--allow-websocket-origin", public],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        conf = prefix / "nginx.conf"
+        conf.write_text(nginx_config(ProxySettings(listen=public, app_ports=app_ports),
+                                     standalone_prefix=str(prefix)))
+        procs.append(subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(conf)],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        for port in app_ports:
+            wait_http(f"http://127.0.0.1:{port}/")
+        wait_http(f"http://{public}/")
+        yield public
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def get(url: str):
+    try:
+        with urllib.request.urlopen(url, timeout=60) as resp:
+            return resp.status, dict(resp.headers), resp.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers), ""
+
+
+def session_token(public: str) -> str:
+    status, _, body = get(f"http://{public}/")
+    assert status == 200
+    match = re.search(r'"token":\s*"([^"]+)"', body) or re.search(r"token=([\w.-]+)", body)
+    assert match, "the page carries a Bokeh session token"
+    return match.group(1)
+
+
+def open_websocket(public: str, origin: str, token: str):
+    async def connect():
+        request = HTTPRequest(f"ws://{public}/ws", headers={"Origin": origin})
+        conn = await websocket_connect(request, subprotocols=["bokeh", token])
+        first = await conn.read_message()
+        conn.close()
+        return first
+
+    return IOLoop.current().run_sync(connect, timeout=60)
+
+
+def test_page_loads_through_the_proxy_with_security_headers(proxy):
+    status, headers, body = get(f"http://{proxy}/")
+    assert status == 200 and "London digital exclusion map" in body
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'self'" in headers["Content-Security-Policy"]
+    assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert "nginx/" not in headers.get("Server", "")
+
+
+def test_websocket_connects_for_the_allowed_origin(proxy):
+    message = open_websocket(proxy, f"http://{proxy}", session_token(proxy))
+    assert message is not None  # the Bokeh server speaks first (ACK)
+
+
+def test_foreign_origin_is_refused_with_403(proxy):
+    token = session_token(proxy)
+    with pytest.raises(HTTPClientError) as err:
+        open_websocket(proxy, "http://evil.example", token)
+    assert err.value.code == 403
+
+
+def test_admin_and_debug_paths_are_not_exposed(proxy):
+    for path in ("/admin", "/liveness", "/metrics"):
+        assert get(f"http://{proxy}{path}")[0] == 404
