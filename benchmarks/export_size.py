@@ -1,7 +1,8 @@
 """Size and time of `mapping export` against a naive folium export of the same areas.
 
 Naive = ``folium.Choropleth`` of the unsimplified LSOA 2021 gen20 boundaries of the data package
-at full float precision (WGS84), with folium's default tooltip of the area name and value.
+at full float precision (WGS84), with a ``GeoJsonTooltip`` of area name, borough and value (the
+only properties kept).
 
     .venv/bin/python benchmarks/export_size.py [--borough Camden] [--measure CODE] [--repeat 3]
 
@@ -24,7 +25,9 @@ from mapping.sources.readers import boundaries
 
 
 def naive(path: Path, data: ExportData, raw, measure: str, boroughs: list[str] | None) -> None:
-    table = data.frame("lsoa").drop(columns="geometry")
+    # Only what the tooltip shows, so that the comparison is about geometry and encoding.
+    table = data.frame("lsoa")[["lsoa21_code", "lsoa21_name", "borough_code", "borough_name",
+                                measure]]
     gdf = raw[["lsoa21_code", "geometry"]].to_crs(4326).merge(table, on="lsoa21_code")
     if boroughs:
         gdf = gdf[gdf["borough_code"].isin(select_boroughs(table, boroughs))]

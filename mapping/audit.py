@@ -131,3 +131,18 @@ def missing_by_borough(outputs: Outputs, registry: Registry) -> pd.DataFrame:
     codes = [i.code for i in registry.indicators if i.geography != "lad" and i.code in frame]
     counts = frame[codes].isna().groupby(frame["borough_name"]).sum()
     return counts.loc[counts.sum(axis=1) > 0, counts.sum(axis=0) > 0]
+
+
+def try_indicator(registry: Registry, data_dir: str | Path, code: str) -> pd.Series:
+    """Derive one LSOA-level indicator at LSOA 2021 exactly as the build does (read and
+    validate its source files, derive, convert, check the registered range), without writing
+    anything. Raises the build's :class:`~mapping.errors.DataValidationError` on bad input."""
+    from mapping.build import london_units, to_lsoa21  # noqa: PLC0415
+
+    ind = registry.indicator(code)
+    if ind.geography == "lad":
+        raise ValueError(f"{code} is a borough-level indicator; try_indicator is for LSOAs")
+    inputs = Inputs(registry, Path(data_dir))
+    units = london_units(inputs)
+    values = to_lsoa21(ind, inputs, units)
+    return pd.Series(values.to_numpy(), index=units["lsoa21_code"], name=code)

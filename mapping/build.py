@@ -34,6 +34,7 @@ import pandas as pd
 import shapely
 
 from mapping import io
+from mapping.disclosure import suppress
 from mapping.errors import DataValidationError, Problem
 from mapping.geography.apportion import msoa_to_lsoa
 from mapping.geography.geometry import check_geometry, web_geometry
@@ -295,6 +296,49 @@ def indicator_tables(inputs: Inputs, progress: Callable[[str], None] = lambda s:
     return lsoa, ward, borough, missing
 
 
+def small_area_counts(ind: Indicator, inputs: Inputs, units: pd.DataFrame):
+    """Numerator and denominator counts per London LSOA for a ratio indicator published at
+    LSOA 2021 (the counts the disclosure rule looks at), or None for other indicators."""
+    if ind.denominator is None or ind.geography != "lsoa21":
+        return None
+    num = inputs.frame(ind.numerator.source, ind.numerator.sheet).set_index("lsoa21_code")
+    den = inputs.frame(ind.denominator.source, ind.denominator.sheet).set_index("lsoa21_code")
+    codes = units["lsoa21_code"]
+    return (num[list(ind.numerator.columns)].sum(axis=1).reindex(codes).to_numpy(),
+            den[list(ind.denominator.columns)].sum(axis=1).reindex(codes).to_numpy())
+
+
+def apply_disclosure(inputs: Inputs, lsoa: pd.DataFrame, ward: pd.DataFrame,
+                     borough: pd.DataFrame):
+    """Published copies of the tables with the small-count rule of DR-0004 applied.
+
+    For every ratio indicator built from LSOA counts, a rate whose numerator or denominator is
+    below 10 is blanked and flagged in ``<code>_suppressed``; secondary suppression (within
+    wards and boroughs, whose population-weighted rates with the published populations give
+    their counts back) blanks further cells or the ward/borough value so that no suppressed
+    count can be recovered by differencing. The index is computed from the full inputs.
+    """
+    pub = [lsoa.copy(), ward.copy(), borough.copy()]
+    counts: dict[str, int] = {}
+    for ind in inputs.registry.select(geography="lsoa"):
+        got = small_area_counts(ind, inputs, lsoa)
+        if got is None:
+            continue
+        num, den = got
+        result = suppress(pd.Series(num, index=lsoa.index),
+                          [lsoa["ward24_code"], lsoa["borough_code"]],
+                          denominators=pd.Series(den, index=lsoa.index))
+        cells = result.cells.to_numpy()
+        flags = [cells,
+                 ward["ward24_code"].map(result.totals[0]).fillna(False).to_numpy(bool),
+                 borough["borough_code"].map(result.totals[1]).fillna(False).to_numpy(bool)]
+        for frame, flag in zip(pub, flags, strict=True):
+            frame[ind.code] = frame[ind.code].where(~flag)
+            frame[f"{ind.code}_suppressed"] = flag
+        counts[ind.code] = int(cells.sum())
+    return (*pub, counts)
+
+
 def geometry_outputs(inputs: Inputs, lsoa: pd.DataFrame, repair: bool):
     """Light WGS84 GeoJSON for LSOAs, wards and boroughs (coverage-simplified: no gaps)."""
     geo = inputs.frame("boundaries_lsoa21")
@@ -368,6 +412,7 @@ def build(options: BuildOptions) -> dict:
     libs = libraries(inputs, borough_geo)
     bar.step("index")
     index_tables = _build_index(lsoa)
+    lsoa, ward, borough, suppressed = apply_disclosure(inputs, lsoa, ward, borough)
     bar.step("write")
     files: dict[str, bytes] = {
         "lsoa21_indicators.csv": _csv_bytes(lsoa),
@@ -395,6 +440,8 @@ def build(options: BuildOptions) -> dict:
                                   "geography": ind.geography, "sources": list(ind.sources),
                                   "missing": missing.get(ind.code, 0)}
                        for ind in registry.indicators},
+        "disclosure": {"rule": "DR-0004: counts below 10 suppressed, with secondary "
+                       "suppression within wards and boroughs", "suppressed_cells": suppressed},
         "row_counts": {"lsoa21": len(lsoa), "ward24": len(ward), "borough": len(borough),
                        "libraries": len(libs)},
         "geometry": {"invalid_repaired": [list(x) for x in geo_report.repaired_area_change]},

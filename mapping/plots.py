@@ -2,7 +2,8 @@
 
 Every chart labels both axes with their unit and uses the colour-blind-safe palettes of
 :mod:`mapping.maps.classify`. Maps are not drawn here: use
-:func:`mapping.maps.folium_map.export_map` (the same builder as the exports). Show a figure in a notebook with ``bokeh.io.show``.
+:func:`mapping.maps.folium_map.export_map` (the same builder as the exports). Show a figure
+in a notebook with ``bokeh.io.show``.
 """
 
 from __future__ import annotations

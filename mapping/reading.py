@@ -113,13 +113,15 @@ def reading(v: Validation, registry: Registry, top: int = 3) -> list[str]:
             out.append(
                 f"The index rates areas as more at risk than {label} does, on average, most of "
                 f"all in {_fmt_names(higher['borough_name'].tolist())} (mean "
-                f"{higher['mean_difference'].iloc[0]:+.0f} points in the first)."
+                f"{higher['mean_difference'].iloc[0]:+.0f} percentile points in "
+                f"{higher['borough_name'].iloc[0]})."
             )
         if len(lower):
             out.append(
                 f"It rates them as less at risk than {label} does most of all in "
                 f"{_fmt_names(lower['borough_name'].tolist())} (mean "
-                f"{lower['mean_difference'].iloc[0]:+.0f} points in the first)."
+                f"{lower['mean_difference'].iloc[0]:+.0f} percentile points in "
+                f"{lower['borough_name'].iloc[0]})."
             )
     vint = [f"{registry.indicator(r).label}: {registry.indicator(r).vintage}"
             for r in v.correlations["reference"]]

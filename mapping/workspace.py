@@ -17,17 +17,30 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from mapping.config import data_dir as resolve_data_dir
 from mapping.config import output_dir as default_output_dir
 
 
 def project_root(start: str | os.PathLike | None = None) -> Path | None:
     """The checkout this code runs from (the folder holding ``pyproject.toml`` and
-    ``mapping/``), searching upwards from ``start`` (default: the working directory)."""
+    ``mapping/``), searching upwards from ``start`` (default: the working directory), then
+    from this package's own folder (an editable install); ``None`` if neither is a checkout."""
     here = Path(start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
+    package_parent = Path(__file__).resolve().parent.parent
+    for folder in (here, *here.parents, package_parent):
         if (folder / "pyproject.toml").is_file() and (folder / "mapping").is_dir():
             return folder
     return None
+
+
+def package_dir(data_dir: str | os.PathLike | None = None) -> Path:
+    """The open data package: given, else ``$MAPPING_DATA_DIR``, else ``shared/data`` beside
+    the checkout, else the CLI's default (checked to exist, see :func:`mapping.config.data_dir`)."""
+    if data_dir is None and not os.environ.get("MAPPING_DATA_DIR"):
+        root = project_root()
+        if root is not None and (root.parent / "shared" / "data").is_dir():
+            data_dir = root.parent / "shared" / "data"
+    return resolve_data_dir(data_dir)
 
 
 @dataclass(frozen=True)
@@ -116,3 +129,22 @@ def seed_cache(from_output: str | os.PathLike, to_output: str | os.PathLike) -> 
             shutil.copyfile(path, dst / path.name)
             n += 1
     return n
+
+
+SCRATCH_MARKER = ".mapping-scratch"
+
+
+def scratch_dir(parent: str | os.PathLike, name: str) -> Path:
+    """An empty folder ``<parent>/<name>`` for a notebook's scratch work.
+
+    A folder left by an earlier run is removed first, but only if it carries the marker file
+    this function writes (never a folder someone else made)."""
+    path = Path(parent) / name
+    if path.exists():
+        if not (path / SCRATCH_MARKER).is_file():
+            raise FileExistsError(f"{path} exists and was not made by scratch_dir: not touching "
+                                  "it; choose another name")
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    (path / SCRATCH_MARKER).write_text("scratch folder made by mapping.workspace.scratch_dir\n")
+    return path

@@ -19,6 +19,16 @@
 # Everything is computed by functions in `mapping` (`mapping.audit`, `mapping.plots`, and the
 # export map builder `mapping.maps.folium_map.export_map`).
 
+# %%
+from bokeh.io import output_notebook, show
+from IPython.display import display
+
+from mapping import audit, plots
+from mapping.maps.folium_map import ExportData, export_map
+from mapping.outputs import load_outputs
+from mapping.registry import load_registry
+from mapping.workspace import notebook_dirs, package_dir
+
 # %% tags=["parameters"]
 data_dir = None  # the open data package (None: $MAPPING_DATA_DIR or ../shared/data)
 output_dir = None  # where notebooks write (None: the project's data/ folder)
@@ -27,19 +37,9 @@ validate_sources = True  # read and validate every source file (about 15 s)
 map_indicators = None  # indicator codes to map (None: every registered indicator)
 
 # %%
-from bokeh.io import output_notebook, show
-from IPython.display import display
-
-from mapping import audit, plots
-from mapping.config import data_dir as resolve_data_dir
-from mapping.maps.folium_map import ExportData, export_map
-from mapping.outputs import load_outputs
-from mapping.registry import load_registry
-from mapping.workspace import notebook_dirs
-
 output_notebook(hide_banner=True)
 dirs = notebook_dirs(output_dir, processed_dir)
-package = resolve_data_dir(data_dir)
+package = package_dir(data_dir)
 outputs = load_outputs(dirs.processed)  # hashes checked against the manifest
 registry = load_registry(
     [p for p in outputs.manifest["parameters"].get("indicator_files", [])]

@@ -22,21 +22,6 @@
 # The default index is `mapping/specs/london_default.toml` (decision record DR-0003). Changing
 # the default is a change to that file and a new decision record, not a notebook edit.
 
-# %% tags=["parameters"]
-output_dir = None  # where notebooks write (None: the project's data/ folder)
-processed_dir = None  # the build to use (None: <output_dir>/processed)
-spec_path = None  # base specification (None: the default London index)
-variant_name = "my-variant"
-indicators = None  # keep only these indicator codes (None: all in the base specification)
-domain_weights = None  # e.g. {"connectivity": 0.4, "demography": 0.2, "skills": 0.2, "deprivation": 0.2}
-indicator_weights = None  # e.g. {"deri_broadband_2011": 0.0}
-normalisation = None  # minmax | zscore | rank | percentile | distance_to_reference | exponential
-aggregation = None  # arithmetic | geometric | imd
-frame = None  # "london", or a list of borough codes to rescale to, e.g. ["E09000005", "E09000033"]
-release_version = None  # e.g. "1.1.0" to publish a release (never overwrites one)
-release_notes = ""
-releases_dir = None  # None: <output_dir>/releases
-
 # %%
 from bokeh.io import output_notebook, show
 from IPython.display import display
@@ -48,6 +33,22 @@ from mapping.release import publish_release
 from mapping.variants import compare_ranks, spec_variant, variant_files, variant_tables, write_files
 from mapping.workspace import notebook_dirs
 
+# %% tags=["parameters"]
+output_dir = None  # where notebooks write (None: the project's data/ folder)
+processed_dir = None  # the build to use (None: <output_dir>/processed)
+spec_path = None  # base specification (None: the default London index)
+variant_name = "my-variant"
+indicators = None  # keep only these indicator codes (None: all in the base specification)
+domain_weights = None  # e.g. {"connectivity": 0.4, "demography": 0.2, "skills": 0.2, ...}
+indicator_weights = None  # e.g. {"deri_broadband_2011": 0.0}
+normalisation = None  # minmax | zscore | rank | percentile | distance_to_reference | exponential
+aggregation = None  # arithmetic | geometric | imd
+frame = None  # "london", or a list of borough codes to rescale to, e.g. ["E09000005", "E09000033"]
+release_version = None  # e.g. "1.1.0" to publish a release (never overwrites one)
+release_notes = ""
+releases_dir = None  # None: <output_dir>/releases
+
+# %%
 output_notebook(hide_banner=True)
 dirs = notebook_dirs(output_dir, processed_dir)
 base = load_spec(spec_path) if spec_path else load_default_spec()

@@ -19,13 +19,6 @@
 # intervals, leave-one-indicator-out, and the correlation structure of the indicators. The
 # method is documented in `mapping/index/robustness.py`.
 
-# %% tags=["parameters"]
-output_dir = None  # where notebooks write (None: the project's data/ folder)
-processed_dir = None  # the build to use (None: <output_dir>/processed)
-spec_path = None  # specification (None: the default London index)
-draws = 1000  # Monte Carlo draws
-seed = None  # None: the specification's seed
-
 # %%
 from bokeh.io import output_notebook, show
 from IPython.display import display
@@ -44,6 +37,14 @@ from mapping.index import (
 from mapping.maps.folium_map import export_map
 from mapping.workspace import notebook_dirs
 
+# %% tags=["parameters"]
+output_dir = None  # where notebooks write (None: the project's data/ folder)
+processed_dir = None  # the build to use (None: <output_dir>/processed)
+spec_path = None  # specification (None: the default London index)
+draws = 1000  # Monte Carlo draws
+seed = None  # None: the specification's seed
+
+# %%
 output_notebook(hide_banner=True)
 dirs = notebook_dirs(output_dir, processed_dir)
 spec = load_spec(spec_path) if spec_path else load_default_spec()

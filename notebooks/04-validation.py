@@ -20,11 +20,6 @@
 # converted from LSOA 2011 to 2021; neither is an index input). The reading at the end is
 # computed from these numbers by `mapping.reading.reading`.
 
-# %% tags=["parameters"]
-output_dir = None  # where notebooks write (None: the project's data/ folder)
-processed_dir = None  # the build to validate (None: <output_dir>/processed)
-map_reference = "iuc_least_engaged_share"  # which reference to map disagreements for
-
 # %%
 from bokeh.io import output_notebook, show
 from IPython.display import Markdown, display
@@ -36,6 +31,12 @@ from mapping.reading import ExtraColumns, disagreement_measures, reading, valida
 from mapping.registry import load_registry
 from mapping.workspace import notebook_dirs
 
+# %% tags=["parameters"]
+output_dir = None  # where notebooks write (None: the project's data/ folder)
+processed_dir = None  # the build to validate (None: <output_dir>/processed)
+map_reference = "iuc_least_engaged_share"  # which reference to map disagreements for
+
+# %%
 output_notebook(hide_banner=True)
 dirs = notebook_dirs(output_dir, processed_dir)
 outputs = load_outputs(dirs.processed)

@@ -19,13 +19,6 @@
 # under `<output_dir>/profiles/<borough>/`. Run it for any borough by changing `borough`: there
 # is one notebook, never a copy per borough.
 
-# %% tags=["parameters"]
-output_dir = None  # where notebooks write (None: the project's data/ folder)
-processed_dir = None  # the build to use (None: <output_dir>/processed)
-borough = "Brent"  # a borough name or code, e.g. "E09000005"
-measure = "index_score"  # what the map shows: the index, a domain score or an indicator code
-top_n = 10  # how many of the borough's most at-risk LSOAs to list
-
 # %%
 from bokeh.io import output_notebook, show
 from IPython.display import display
@@ -36,6 +29,14 @@ from mapping.outputs import load_outputs
 from mapping.registry import load_registry
 from mapping.workspace import notebook_dirs
 
+# %% tags=["parameters"]
+output_dir = None  # where notebooks write (None: the project's data/ folder)
+processed_dir = None  # the build to use (None: <output_dir>/processed)
+borough = "Brent"  # a borough name or code, e.g. "E09000005"
+measure = "index_score"  # what the map shows: the index, a domain score or an indicator code
+top_n = 10  # how many of the borough's most at-risk LSOAs to list
+
+# %%
 output_notebook(hide_banner=True)
 dirs = notebook_dirs(output_dir, processed_dir)
 outputs = load_outputs(dirs.processed)

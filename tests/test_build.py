@@ -26,9 +26,13 @@ def test_lsoa_table_has_every_london_lsoa_and_indicator(processed_dir):
     reg = load_registry()
     for ind in reg.select(geography="lsoa"):
         assert ind.code in lsoa.columns
-        assert lsoa[ind.code].notna().all(), ind.code
+        flag = f"{ind.code}_suppressed"
+        suppressed = lsoa[flag] if flag in lsoa.columns else False
+        # every value is present unless the disclosure rule (DR-0004) suppressed it
+        assert (lsoa[ind.code].notna() | suppressed).all(), ind.code
+        assert not (lsoa[ind.code].notna() & suppressed).any(), ind.code
         if ind.range:
-            assert lsoa[ind.code].between(*ind.range).all()
+            assert lsoa[ind.code].dropna().between(*ind.range).all()
 
 
 def test_known_values_match_the_published_sources(processed_dir):
@@ -128,3 +132,27 @@ def test_changed_input_byte_changes_its_hash_in_the_manifest(data_copy, processe
                if manifest["inputs"][k]["sha256"] != before["inputs"][k]["sha256"]]
     assert changed == ["ofcom_mobile_2024"]
     assert manifest["inputs"]["ofcom_mobile_2024"]["matches_registry"] is False
+
+
+def test_no_suppressed_count_can_be_recovered_from_published_totals(processed_dir):
+    """For the age indicators the denominator is the published population, so a published rate
+    gives its count back (rate x population). A ward or borough total minus its published LSOA
+    counts gives the sum of the suppressed ones: safe only if no group has exactly one."""
+    lsoa = pd.read_csv(processed_dir / "lsoa21_indicators.csv")
+    ward = pd.read_csv(processed_dir / "ward24_indicators.csv").set_index("ward24_code")
+    borough = pd.read_csv(processed_dir / "borough_indicators.csv").set_index("borough_code")
+    manifest = json.loads((processed_dir / "manifest.json").read_text())
+    assert manifest["disclosure"]["suppressed_cells"]["age_75_plus_pct"] > 0
+    for code in ("age_65_plus_pct", "age_75_plus_pct"):
+        flag = f"{code}_suppressed"
+        for key, totals in (("ward24_code", ward), ("borough_code", borough)):
+            for area, group in lsoa.groupby(key):
+                n_hidden = int(group[flag].sum())
+                if n_hidden == 0:
+                    continue
+                total_published = not totals.loc[area, flag]
+                if total_published:
+                    assert n_hidden >= 2, (code, area)
+                    hidden = (totals.loc[area, code] * totals.loc[area, "population"]
+                              - (group[code] * group["population"]).sum()) / 100
+                    assert hidden > 0  # only the sum of several hidden counts is revealed

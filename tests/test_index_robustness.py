@@ -10,7 +10,7 @@ import pytest
 
 from mapping.index.engine import build_index
 from mapping.index.robustness import (
-    _first_order,
+    _summarise,
     cronbach_alpha,
     indicator_correlations,
     leave_one_out,
@@ -109,9 +109,18 @@ def test_first_order_by_hand():
     # one unit, four draws: ranks 1 1 3 3 with factor levels a a b b.
     # mean 2, Var(Y) = 1; level means 1 and 3 -> Var(E[Y|X]) = .5 (1-2)^2 + .5 (3-2)^2 = 1
     # a second factor c d c d has level means 2 and 2 -> 0
-    ranks = np.array([[1], [1], [3], [3]], dtype=np.int32)
-    out = _first_order(ranks, {"x": np.array([0, 0, 1, 1]), "z": np.array([0, 1, 0, 1])}, 1)
+    ranks = np.array([[1], [1], [3], [3]], dtype=np.uint16)
+    q, out = _summarise(ranks, {"x": np.array([0, 0, 1, 1]), "z": np.array([0, 1, 0, 1])}, 1)
     assert out.set_index("factor")["first_order"].to_dict() == pytest.approx({"x": 1.0, "z": 0.0})
+    # sorted 1 1 3 3: p05 at position .15 -> 1; median at 1.5 -> 2; p95 at 2.85 -> 3
+    np.testing.assert_allclose(q, [[1.0, 2.0, 3.0]])
+
+
+def test_rank_quantiles_match_numpy_percentile():
+    rng = np.random.default_rng(0)
+    ranks = rng.integers(1, 5000, size=(137, 3000)).astype(np.uint16)
+    q, _ = _summarise(ranks, {"x": rng.integers(0, 3, 137)}, 2)
+    np.testing.assert_allclose(q, np.percentile(ranks, [5, 50, 95], axis=0).T)
 
 
 def test_dropping_the_only_indicator_of_a_domain(synthetic_result):

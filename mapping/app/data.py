@@ -22,6 +22,7 @@ import panel as pn
 import shapely
 
 from mapping.geography.rollup import weighted_rollup
+from mapping.index.aggregate import aggregate
 from mapping.index.engine import (
     DECILE_COLUMN,
     INDEX_COLUMN,
@@ -29,7 +30,10 @@ from mapping.index.engine import (
     RANK_COLUMN,
     build_index,
     domain_column,
+    rank_bands,
+    rank_descending,
 )
+from mapping.index.normalise import normalise
 from mapping.index.spec import IndexSpec, load_default_spec, spec_from_dict
 from mapping.maps.bokeh_map import polygon_columns, to_mercator
 from mapping.outputs import Outputs, load_outputs, processed_dir
@@ -93,6 +97,7 @@ class AppData:
     thames: tuple[list, list]  # the river as polygon xs/ys (the gap between LSOAs)
     libraries: pd.DataFrame  # name, source, x, y
     robustness: pd.DataFrame | None  # lsoa21_code index; rank_p05, rank_p95, unstable
+    published: pd.DataFrame | None  # the build's LSOA index (geometry order), if it has one
     build_version: str
     built_at: str
 
@@ -185,6 +190,19 @@ def _robustness(root: Path) -> pd.DataFrame | None:
     return None
 
 
+def _published_index(root: Path, lsoa: pd.DataFrame, spec: IndexSpec) -> pd.DataFrame | None:
+    """The build's default index (``lsoa21_index.csv``) in geometry order, or None."""
+    path = root / "lsoa21_index.csv"
+    if not path.exists():
+        return None
+    frame = pd.read_csv(path, dtype={"lsoa21_code": str})
+    cols = [INDEX_COLUMN, *[domain_column(c) for c in spec.domain_codes]]
+    if not set(cols) <= set(frame.columns):
+        return None
+    return lsoa[["lsoa21_code"]].merge(frame[["lsoa21_code", *cols]], on="lsoa21_code",
+                                       how="left", validate="one_to_one")
+
+
 @pn.cache(max_items=2)
 def app_data(root: str) -> AppData:
     """Load the build at ``root`` (verified against its manifest) into an :class:`AppData`."""
@@ -226,6 +244,7 @@ def app_data(root: str) -> AppData:
         thames=_thames(outputs.geo("lsoa21.geojson")),
         libraries=libraries,
         robustness=_robustness(outputs.root),
+        published=_published_index(outputs.root, levels["lsoa"].table, spec),
         build_version=str(manifest.get("package_version", "unknown")),
         built_at=str(built)[:10],
     )
@@ -258,21 +277,59 @@ def method_spec(spec: IndexSpec, weights: Sequence[float], normalisation: str,
     return spec_from_dict(d, source=spec.source)
 
 
+def _ranked(frame: pd.DataFrame, scores: pd.Series) -> pd.DataFrame:
+    out = frame.copy()
+    out[INDEX_COLUMN] = scores.to_numpy()
+    valid = scores.dropna()
+    rank = rank_descending(valid)
+    out[RANK_COLUMN] = rank.reindex(scores.index).astype("Int64").to_numpy()
+    out[DECILE_COLUMN] = rank_bands(rank, 10).reindex(scores.index).astype("Int64").to_numpy()
+    out[QUINTILE_COLUMN] = rank_bands(rank, 5).reindex(scores.index).astype("Int64").to_numpy()
+    return out
+
+
 @pn.cache(max_items=64)
 def index_table(root: str, weights: tuple[float, ...], normalisation: str, aggregation: str,
                 frame: tuple[str, ...] = ()) -> pd.DataFrame:
     """LSOA index results for these choices, one row per LSOA in geometry order (NaN outside the
-    frame): ``index_score``, each ``<domain>_score``, ``index_rank``, decile and quintile.
+    frame): ``index_score``, each ``<domain>_score``, ``index_rank``, decile and quintile, and
+    ``exact`` (a column of one bool): whether the scores are computed from the unsuppressed
+    inputs.
+
+    Two paths, both through the engine (:mod:`mapping.index`):
+
+    * **Domain weights and the domain aggregation** (London frame, the default indicator
+      normalisation): the build's published domain scores, which were computed from the full
+      inputs, are aggregated again with the engine's :func:`~mapping.index.aggregate.aggregate`.
+      At the default weights this reproduces the published index exactly.
+    * **Another normalisation or a borough reference frame** rebuilds the index from the
+      published indicator table (:func:`~mapping.index.engine.build_index`). Small counts
+      suppressed in that table (DR-0004) are imputed with their borough's median, so these
+      variants are close to, not identical with, what the full inputs would give.
 
     Raises :class:`mapping.index.spec.SpecError` for an invalid combination of methods.
     """
     data = app_data(root)
     spec = method_spec(data.spec, weights, normalisation, aggregation, frame)
     lsoa = data.levels["lsoa"].table
+    dom_cols = [domain_column(c) for c in spec.domain_codes]
+    if (data.published is not None and not frame
+            and normalisation == data.spec.indicator_level.normalisation):
+        dom = data.published[dom_cols].set_axis(spec.domain_codes, axis=1)
+        if spec.domain_level.normalisation != "none":
+            dom = normalise(dom, spec.domain_level)
+        lv = spec.domain_level
+        scores = aggregate(dom, spec.domain_weights(), lv.aggregation, lv.geometric_offset)
+        out = _ranked(data.published[["lsoa21_code", *dom_cols]], scores)
+        out["exact"] = True
+        return out
+    d = spec.to_dict()
+    d["imputation"]["max_missing_share"] = 1.0  # suppressed cells may cluster in a frame
+    spec = spec_from_dict(d, source=spec.source)
     result = build_index(lsoa, spec, name="lsoa21_indicators.csv").table()
-    cols = ["lsoa21_code", INDEX_COLUMN, *[domain_column(c) for c in spec.domain_codes],
-            RANK_COLUMN, DECILE_COLUMN, QUINTILE_COLUMN]
+    cols = ["lsoa21_code", INDEX_COLUMN, *dom_cols, RANK_COLUMN, DECILE_COLUMN, QUINTILE_COLUMN]
     out = lsoa[["lsoa21_code"]].merge(result[cols], on="lsoa21_code", how="left")
+    out["exact"] = data.published is None
     return out
 
 

@@ -232,7 +232,7 @@ class MapApp:
                                            sizing_mode="stretch_width")
         self.w_level = pn.widgets.RadioButtonGroup(
             label="Areas", options={v: k for k, v in LEVELS.items()}, value=s.level,
-            color="primary", variant="outlined", sizing_mode="stretch_width")
+            color="primary", variant="outline", sizing_mode="stretch_width")
         self.w_scheme = pn.widgets.Select(label="Classes", options={v: k for k, v in
                                                                    SCHEME_LABELS.items()},
                                           value=s.scheme, sizing_mode="stretch_width")
@@ -433,6 +433,11 @@ class MapApp:
         note = "" if s.is_default_method() or not (
             s.measure == INDEX_MEASURE or s.measure.startswith(DOMAIN_PREFIX)) else \
             '<p class="note">Custom weights or methods: not the published index.</p>'
+        if (s.measure == INDEX_MEASURE or s.measure.startswith(DOMAIN_PREFIX)) and \
+                not s.index_exact():
+            note += ('<p class="note">Recomputed from the published indicators, in which small '
+                     'counts are suppressed: close to, not identical with, the full-data index.'
+                     '</p>')
         direction = ""
         meta = self.data.indicators.get(s.measure)
         if meta is not None and meta.get("direction") == "higher_is_better":

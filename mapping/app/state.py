@@ -56,7 +56,7 @@ class MapView:
         """(colour, text) per class, then the no-data entry when some area has no value."""
         rows = list(zip(self.classes.colours, self.classes.labels, strict=True))
         if np.isnan(self.values).any():
-            rows.append(("#bdbdbd", "No data / outside the selection"))
+            rows.append(("#bdbdbd", "No data (suppressed small count) or outside the selection"))
         return rows
 
 
@@ -174,6 +174,11 @@ class AppState(param.Parameterized):
             self.message = ""
         self._last_good = out
         return out
+
+    def index_exact(self) -> bool:
+        """False when the index shown was rebuilt from the published (small-count suppressed)
+        indicators rather than from the build's full-data domain scores."""
+        return bool(self.index_lsoa()["exact"].iloc[0])
 
     def index_london(self) -> pd.DataFrame:
         """The index with the current weights and methods over all of London (for London-wide
@@ -518,9 +523,11 @@ class AppState(param.Parameterized):
                 upd["weights"] = w
         level = upd.get("level", self.level)
         codes = set(self._data.levels[level].codes)
-        for key, name in (("area", "selected"), ("a", "compare_a"), ("b", "compare_b")):
+        every = set().union(*(set(lv.codes) for lv in self._data.levels.values()))
+        for key, name, valid in (("area", "selected", codes), ("a", "compare_a", every),
+                                 ("b", "compare_b", every)):
             v = one(key)
-            if v and v in codes:
+            if v and v in valid:
                 upd[name] = v
         self.param.update(**upd)
 

@@ -470,7 +470,9 @@ class _StaticHtml(MacroElement):
 
 def build_date(manifest: dict) -> str:
     """The date a map shows: the build's own date when the manifest records one
-    (``build_date``, or ``SOURCE_DATE_EPOCH`` at build time), never the clock of the export."""
+    (``build_date``), else ``SOURCE_DATE_EPOCH`` (the reproducible-builds convention) when set,
+    else ``""`` and the page shows the latest release date of the sources used instead. Never
+    the clock at export time, so the same build gives the same page."""
     for key in ("build_date", "built", "date"):
         if manifest.get(key):
             return str(manifest[key])[:10]
