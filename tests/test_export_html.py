@@ -259,3 +259,15 @@ def test_cli_export_and_all_boroughs(processed_dir, tmp_path, capsys):
                  "--boroughs", "Atlantis"]) == 2
     assert "Atlantis" in capsys.readouterr().err
     assert main(["export", "--processed-dir", str(processed_dir)]) == 2
+
+
+@pytest.mark.slow
+def test_suppressed_values_show_as_suppressed_never_blank_or_zero(data):
+    """DR-0004: a rate built on a count below 10 reads "suppressed" in the export's tooltips."""
+    frame = data.frame("lsoa")
+    flagged = frame.loc[frame["age_75_plus_pct_suppressed"].astype(bool), "lsoa21_code"]
+    assert len(flagged) > 0
+    areas = Page(render_html(export_map(data, measure="age_75_plus_pct"))).layer("areas")
+    shown = dict(zip(areas["areas"]["code"], areas["areas"]["value"], strict=True))
+    assert {shown[c] for c in flagged} == {"suppressed"}
+    assert sum(v == "suppressed" for v in shown.values()) == len(flagged)

@@ -152,6 +152,8 @@ class FrameSpec:
 
 @dataclass(frozen=True)
 class ImputationSpec:
+    """Screening and imputation (see :mod:`mapping.index.impute`)."""
+
     method: str = "none"
     within: str = "frame"
     max_missing_share: float = 0.05
@@ -159,6 +161,8 @@ class ImputationSpec:
 
 @dataclass(frozen=True)
 class OutlierSpec:
+    """Outlier treatment by the skew/kurtosis rule (see :mod:`mapping.index.outliers`)."""
+
     method: str = "none"
     max_points: int = 5
     skew_threshold: float = 2.0
@@ -180,6 +184,8 @@ class LevelSpec:
 
 @dataclass(frozen=True)
 class RobustnessSpec:
+    """Monte Carlo settings and alternatives (see :mod:`mapping.index.robustness`)."""
+
     draws: int = 1000
     seed: int = 1
     concentration: float = 40.0

@@ -48,7 +48,8 @@ PALETTES = ("viridis", "cividis", "ylorrd", "ylgnbu")
 
 @dataclass(frozen=True)
 class Classes:
-    """Result of classifying values: a class per value (-1 = no data), bins, colours, labels."""
+    """Result of classifying values: a class per value (``len(colours)`` = no data), bins,
+    colours and text labels."""
 
     classes: np.ndarray
     bins: tuple[float, ...]

@@ -39,6 +39,7 @@ from folium.map import Layer
 from folium.template import Template
 
 from mapping import io
+from mapping.disclosure import SUPPRESSED
 from mapping.errors import MappingError
 from mapping.maps.assets import inline_assets
 from mapping.maps.classify import NO_DATA_COLOUR, PALETTES, SCHEME_LABELS, SCHEMES, classify
@@ -590,7 +591,16 @@ def export_map(
             "code": sub[lv.code].astype(str).tolist(),
             "name": sub[lv.name].astype(str).tolist(),
             "borough": [b_index[b] for b in sub["borough_name"]],
-            "value": [value_text(v, meas.unit) for v in sub[code].astype(float)],
+            "value": [
+                SUPPRESSED if hidden else value_text(v, meas.unit)
+                for v, hidden in zip(
+                    sub[code].astype(float),
+                    sub[f"{code}_suppressed"].fillna(False).astype(bool)
+                    if f"{code}_suppressed" in sub.columns
+                    else [False] * len(sub),
+                    strict=True,
+                )
+            ],
             "rank": [None if pd.isna(r) else int(r) for r in rank[shown]],
             "cls": cls_list,
         },

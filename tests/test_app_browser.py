@@ -1,0 +1,198 @@
+"""What a person sees: the served app in headless Debian chromium (Playwright).
+
+One ``mapping serve`` per test session on a free loopback port, a fresh browser context per
+test, and every assertion after ``Bokeh.documents[0].is_idle``.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.app_browser import CHROMIUM, CHROMIUM_ARGS, serve_app, settle, wait_idle
+
+pytestmark = pytest.mark.browser
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+AREA = "E01004200"  # Tower Hamlets 005A
+
+
+@pytest.fixture(scope="session")
+def app_url(build_root, tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Debian chromium is needed at {CHROMIUM}")
+    usage = tmp_path_factory.mktemp("usage") / "usage.sqlite"
+    with serve_app(build_root, {"MAPPING_USAGE_DB": str(usage)}) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 950}, accept_downloads=True)
+    pg = ctx.new_page()
+    yield pg
+    ctx.close()
+
+
+@pytest.fixture(scope="session")
+def state_data(processed_dir):
+    from mapping.app.data import app_data
+
+    return app_data(str(processed_dir))
+
+
+def open_app(page, url, query=""):
+    page.goto(url + query)
+    wait_idle(page)
+
+
+def map_pixels(page) -> np.ndarray:
+    from PIL import Image
+
+    box = page.evaluate("() => { const r = __plot().canvas_view.el.getBoundingClientRect();"
+                        " return [r.left, r.top, r.width, r.height]; }")
+    png = page.screenshot(clip={"x": box[0], "y": box[1], "width": box[2], "height": box[3]})
+    if os.environ.get("MAPPING_SHOTS"):
+        Path(os.environ["MAPPING_SHOTS"]).mkdir(parents=True, exist_ok=True)
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+def palette_share(pixels: np.ndarray, colours: list[str]) -> dict[str, float]:
+    flat = pixels.reshape(-1, 3).astype(int)
+    out = {}
+    for c in colours:
+        rgb = np.array([int(c[i:i + 2], 16) for i in (1, 3, 5)])
+        out[c] = float((np.abs(flat - rgb).sum(axis=1) < 12).mean())
+    return out
+
+
+def source_column(page, level, column):
+    return page.evaluate(f"() => Array.from(__source('{level}').data['{column}'])")
+
+
+def test_page_loads_and_map_draws(page, app_url):
+    open_app(page, app_url)
+    assert "London digital exclusion map" in page.title()
+    palette = page.evaluate("() => { for (const m of Bokeh.documents[0].all_models)"
+                            " if (m.type === 'LinearColorMapper') return m.palette; }")
+    shares = palette_share(map_pixels(page), palette[:-1])
+    # every class colour is painted, and together they cover a good part of the frame
+    assert all(s > 0.01 for s in shares.values()), shares
+    assert sum(shares.values()) > 0.25, shares
+    assert page.get_by_text("Higher score = more at risk").first.is_visible()
+
+
+def test_changing_the_measure_recolours(page, app_url):
+    open_app(page, app_url)
+    before_cls = source_column(page, "lsoa", "cls")
+    before_px = map_pixels(page)
+    page.locator("select").first.select_option(label="Residents aged 75 and over")
+    page.wait_for_function("() => document.body.innerText.length > 0")
+    settle(page, 1.0)
+    after_cls = source_column(page, "lsoa", "cls")
+    assert before_cls != after_cls
+    diff = np.abs(map_pixels(page).astype(int) - before_px.astype(int)).sum(axis=2) > 30
+    assert diff.mean() > 0.05
+    assert "measure=age_75_plus_pct" in page.url
+
+
+def test_clicking_an_area_shows_its_profile(page, app_url, state_data):
+    import shapely
+
+    from mapping.app.state import AppState
+
+    open_app(page, app_url)
+    lvl = state_data.levels["lsoa"]
+    i = int(np.flatnonzero(lvl.codes == AREA)[0])
+    poly = shapely.polygons(np.c_[lvl.xs[i][0][0], lvl.ys[i][0][0]])
+    pt = shapely.point_on_surface(poly)
+    x, y = page.evaluate(f"() => __toScreen({pt.x}, {pt.y})")
+    page.mouse.click(x, y)
+    page.wait_for_function("() => document.body.innerHTML.length > 0")
+    settle(page, 1.0)
+    name = page.locator("#profile-name")
+    name.wait_for(timeout=10_000)
+    assert name.inner_text() == "Tower Hamlets 005A"
+    expected = AppState(state_data).profile(AREA)
+    assert page.locator("#profile-index").inner_text() == f"{expected['index']:.3f}"
+    assert page.locator("#profile-rank").inner_text() == f"{expected['rank']:,}"
+    row = page.locator('#profile-indicators tr[data-code="age_65_plus_pct"]')
+    value = next(i for i in expected["indicators"] if i["code"] == "age_65_plus_pct")["value"]
+    assert row.locator("td").nth(1).inner_text().startswith(f"{value:.3g}")
+    assert f"area={AREA}" in page.url
+
+
+def test_table_matches_the_map(page, app_url):
+    open_app(page, app_url)
+    page.get_by_text("Table", exact=True).first.click()
+    settle(page, 1.0)
+    page.locator(".tabulator-row").first.wait_for(timeout=15_000)
+    rows = page.locator(".tabulator-row")
+    codes = source_column(page, "lsoa", "code")
+    values = source_column(page, "lsoa", "value")
+    classes = source_column(page, "lsoa", "cls")
+    labels = page.evaluate("() => Array.from(document.body.innerText.matchAll(/x/g)).length")
+    assert labels == labels  # the legend is on the map tab; classes are checked by number
+    by_code = {c: (v, k) for c, v, k in zip(codes, values, classes, strict=True)}
+    n = rows.count()
+    assert n >= 10
+    for r in range(n):
+        cells = rows.nth(r).locator(".tabulator-cell")
+        code = cells.nth(0).inner_text()
+        value = float(cells.nth(5).inner_text().replace(",", ""))
+        class_number = int(cells.nth(7).inner_text())
+        map_value, map_class = by_code[code]
+        assert value == pytest.approx(map_value, rel=1e-3, abs=1e-4)
+        assert class_number == map_class + 1
+
+
+def test_download_has_attributions_and_version(page, app_url, state_data):
+    open_app(page, app_url, "?measure=age_65_plus_pct&boroughs=E09000012")
+    page.get_by_text("Table", exact=True).first.click()
+    settle(page, 1.0)
+    with page.expect_download() as info:
+        page.get_by_text("Download this table").first.click()
+    path = info.value.path()
+    text = Path(path).read_text(encoding="utf-8")
+    header = [line for line in text.splitlines() if line.startswith("#")]
+    assert any(state_data.build_version in line for line in header)
+    assert any("Hackney" in line for line in header)
+    for a in state_data.outputs.manifest["attributions"]:
+        assert any(a in line for line in header)
+    body = pd.read_csv(io.StringIO(text), comment="#")
+    hackney = state_data.levels["lsoa"].table["borough_code"].eq("E09000012").sum()
+    assert len(body) == hackney
+    assert info.value.suggested_filename.endswith(".csv")
+
+
+def test_shared_url_restores_the_view(page, app_url, state_data):
+    ward = "E05009331"
+    open_app(page, app_url,
+             f"?measure=age_65_plus_pct&level=ward&boroughs=E09000030&area={ward}&k=4")
+    settle(page, 0.5)
+    assert page.locator("#profile-name").inner_text() == state_data.levels["ward"].table.set_index(
+        "ward24_code").loc[ward, "ward24_name"]
+    assert "Residents aged 65 and over" in page.locator("select").first.evaluate(
+        "s => s.options[s.selectedIndex].text")
+    palette = page.evaluate("() => { for (const m of Bokeh.documents[0].all_models)"
+                            " if (m.type === 'LinearColorMapper') return m.palette; }")
+    assert len(palette) == 5  # four classes + no data
+    x0, x1, y0, y1 = page.evaluate("() => __ranges()")
+    bx0, by0, bx1, by1 = state_data.levels["ward"].bounds[
+        int(np.flatnonzero(state_data.levels["ward"].codes == ward)[0])]
+    assert x0 <= bx0 and x1 >= bx1 and y0 <= by0 and y1 >= by1
+    assert (x1 - x0) < 20_000  # zoomed in on the ward, not all of London
