@@ -90,7 +90,8 @@ def validation_report(registry: Registry, data_dir: str | Path,
 
 def indicator_coverage(outputs: Outputs, registry: Registry) -> pd.DataFrame:
     """Per registered indicator: level, geography and vintage of its source, unit, direction,
-    role, how many areas have a value, how many are missing, and its range."""
+    role, how many areas have a value, how many are missing (of which how many are suppressed
+    by the disclosure rule, DR-0004), and its range."""
     tables = {level: outputs.table(name) for level, name in LEVEL_TABLES.items()}
     rows = []
     for ind in registry.indicators:
@@ -103,13 +104,16 @@ def indicator_coverage(outputs: Outputs, registry: Registry) -> pd.DataFrame:
         if ind.code in frame.columns:
             values = pd.to_numeric(frame[ind.code], errors="coerce")
             ok = values.dropna()
+            flag = f"{ind.code}_suppressed"
+            suppressed = int(frame[flag].astype(bool).sum()) if flag in frame.columns else 0
             row.update(areas=len(values), present=int(ok.size), missing=int(values.isna().sum()),
-                       missing_share=float(values.isna().mean()),
+                       suppressed=suppressed, missing_share=float(values.isna().mean()),
                        minimum=float(ok.min()) if ok.size else np.nan,
                        median=float(ok.median()) if ok.size else np.nan,
                        maximum=float(ok.max()) if ok.size else np.nan)
         else:
-            row.update(areas=len(frame), present=0, missing=len(frame), missing_share=1.0,
+            row.update(areas=len(frame), present=0, missing=len(frame), suppressed=0,
+                       missing_share=1.0,
                        minimum=np.nan, median=np.nan, maximum=np.nan)
         rows.append(row)
     return pd.DataFrame(rows)

@@ -77,7 +77,7 @@ def rank_intervals(ranks: pd.DataFrame, *, title: str, unit_label: str = "LSOA",
                 legend_label="median rank")
     fig.xaxis.axis_label = f"rank with the default index (1 = most at risk; {unit_label}s)"
     fig.yaxis.axis_label = "rank over the Monte Carlo draws (rank)"
-    fig.legend.location = "top_left"
+    fig.legend.location = "bottom_right"
     return fig
 
 

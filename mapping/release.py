@@ -286,6 +286,10 @@ def describe_column(column: str, registry: Registry | None, manifest: dict,
         domain = column[: -len("_score")]
         return {"description": f"Score of the {domain} domain (higher = more at risk); for "
                                "wards and boroughs the population-weighted mean of LSOA scores"}
+    if column.endswith("_suppressed"):
+        code = column[: -len("_suppressed")]
+        return {"description": f"True where {code} is suppressed by the small-count disclosure "
+                               "rule (DR-0004); the value is then empty"}
     if column.startswith("weight_"):
         return {"description": f"Weight of the {column[len('weight_'):]} domain in the draw"}
     return {"description": UNDESCRIBED}

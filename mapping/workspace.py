@@ -75,7 +75,7 @@ def notebook_dirs(output_dir: str | os.PathLike | None = None,
 
 
 def overlay_data_dir(data_dir: str | os.PathLike, target: str | os.PathLike,
-                     replace: Mapping[str, bytes | str | os.PathLike] | None = None) -> Path:
+                     replace: Mapping[str, bytes | str | Path] | None = None) -> Path:
     """A working data folder: every file of ``data_dir`` linked, some replaced.
 
     Parameters
@@ -85,8 +85,8 @@ def overlay_data_dir(data_dir: str | os.PathLike, target: str | os.PathLike,
     target
         Folder to create (must not exist, or be empty).
     replace
-        ``{path inside the package: new content}``; content is bytes, text, or a path to a
-        file to copy. A path not in the package is added.
+        ``{path inside the package: new content}``; content is bytes, text (``str``), or a
+        :class:`~pathlib.Path` of a file to copy. A path not in the package is added.
 
     Returns
     -------
@@ -108,7 +108,7 @@ def overlay_data_dir(data_dir: str | os.PathLike, target: str | os.PathLike,
             path.unlink()
         if isinstance(content, bytes):
             path.write_bytes(content)
-        elif isinstance(content, str) and not Path(content).is_file():
+        elif isinstance(content, str):
             path.write_text(content, encoding="utf-8")
         else:
             shutil.copyfile(content, path)

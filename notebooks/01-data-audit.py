@@ -70,11 +70,12 @@ if validate_sources:
 
 # %%
 coverage = audit.indicator_coverage(outputs, registry)
-display(coverage[["indicator", "role", "level", "unit", "present", "missing", "missing_share",
-                  "minimum", "median", "maximum"]])
+display(coverage[["indicator", "role", "level", "unit", "present", "missing", "suppressed",
+                  "missing_share", "minimum", "median", "maximum"]])
 show(plots.bar_chart(coverage["indicator"], coverage["missing_share"] * 100,
                      title="Missing values per indicator after the build",
-                     x_label="areas without a value (% of areas at the indicator's level)",
+                     x_label="areas without a value, suppressed included (% of areas at "
+                     "the indicator's level)",
                      y_label="indicator", highlight=(coverage["missing"] > 0).tolist()))
 
 # %%

@@ -35,7 +35,7 @@ from mapping.index.engine import (
 )
 from mapping.index.normalise import normalise
 from mapping.index.spec import IndexSpec, load_default_spec, spec_from_dict
-from mapping.maps.bokeh_map import polygon_columns, to_mercator
+from mapping.maps.bokeh_map import polygon_columns, polygon_lists, to_mercator
 from mapping.outputs import Outputs, load_outputs, processed_dir
 from mapping.registry import Registry, load_registry
 
@@ -137,7 +137,7 @@ def _level(outputs: Outputs, level: str, indicator_codes: Sequence[str]) -> Leve
     if level == "borough" and "borough_name" not in geo.columns:
         raise ValueError("borough table has no borough_name")
     merc = to_mercator(geo)
-    xs, ys = polygon_columns(merc.geometry)
+    xs, ys = polygon_lists(merc.geometry)
     bounds = shapely.bounds(merc.geometry.to_numpy())
     attrs = pd.DataFrame(geo.drop(columns="geometry"))
     present = [c for c in indicator_codes if c in attrs.columns]

@@ -49,7 +49,8 @@ LEVEL_OF_PREFIX = {"E01": "lsoa", "E05": "ward", "E09": "borough"}
 _SAFE_TAGS = {"a", "b", "strong", "em", "i", "p", "br", "span", "div", "ul", "ol", "li", "h2",
               "h3", "h4", "table", "thead", "tbody", "tr", "th", "td", "caption", "small",
               "abbr", "dl", "dt", "dd"}
-_SAFE_ATTRS = {"*": {"class", "title", "aria-hidden", "aria-label", "role", "scope"},
+_SAFE_ATTRS = {"*": {"class", "title", "aria-hidden", "aria-label", "role", "scope", "id"},
+               "tr": {"data-code"},
                "span": {"style", "class", "aria-hidden", "title"}, "a": {"href"}}
 _STYLE_PROPS = {"background", "background-color", "width", "height", "display"}
 
