@@ -75,8 +75,14 @@ class Inputs:
 
     def get(self, source_id: str):
         if source_id not in self.tables:
-            self.tables[source_id] = READERS[self.registry.sources[source_id].reader](
-                self.path(source_id))
+            reader = self.registry.sources[source_id].reader
+            if reader == "csv_by_code":  # user files: registered ranges checked while reading
+                ranges = {ind.numerator.columns[0]: ind.range for ind in self.registry.indicators
+                          if ind.numerator.source == source_id and ind.denominator is None
+                          and ind.range is not None and ind.scale == 1.0}
+                self.tables[source_id] = READERS[reader](self.path(source_id), ranges)
+            else:
+                self.tables[source_id] = READERS[reader](self.path(source_id))
         return self.tables[source_id]
 
     def frame(self, source_id: str, sheet: str | None = None) -> pd.DataFrame:
@@ -126,8 +132,9 @@ def check_inputs(registry: Registry, data_dir: Path) -> tuple[dict[str, dict], l
             continue
         entry = {"path": registry.sources[sid].path, "files": {}}
         for f in files:
-            entry["files"][str(f.relative_to(data_dir))] = io.sha256_file(f)
-        entry["sha256"] = entry["files"][registry.sources[sid].path]
+            name = str(f.relative_to(data_dir)) if f.is_relative_to(data_dir) else str(f)
+            entry["files"][name] = io.sha256_file(f)
+        entry["sha256"] = io.sha256_file(main)
         entry["matches_registry"] = entry["sha256"] == registry.sources[sid].sha256
         record[sid] = entry
     return record, problems

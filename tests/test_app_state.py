@@ -68,7 +68,8 @@ def test_changing_measure_sends_only_the_colour_columns(app):
     xs_before = src.data["xs"]
     cls_before = np.array(src.data["cls"])
     app.state.measure = "age_75_plus_pct"
-    data_events = [ev for ev in events if isinstance(ev, ColumnDataChangedEvent | ColumnsPatchedEvent)]
+    data_events = [ev for ev in events
+                   if isinstance(ev, ColumnDataChangedEvent | ColumnsPatchedEvent)]
     assert data_events, "the recolour must reach the document"
     for ev in data_events:
         assert set(ev.cols) <= {"cls", "value"}, ev.cols

@@ -406,7 +406,7 @@ class MapApp:
         """Send the new class and value columns of the visible level (never the geometry)."""
         s = self.state
         view = s.view()
-        renderer = self._ensure_level(s.level)
+        self._ensure_level(s.level)
         src = self._sources[s.level]
         src.data.update(cls=view.classes.classes.astype(np.uint8),
                         value=view.values.astype(np.float32))
@@ -684,13 +684,14 @@ class MapApp:
             name = list(self.data.domains.values())[j]
             rows.append((f"Domain: {name}", lambda p, j=j: fmt(p["domains"][j]["score"])))
         base = a or b
-        for j, ind in enumerate(base["indicators"]):
+        for ind in base["indicators"]:
             def value(p, code=ind["code"]):
                 hit = [i for i in p["indicators"] if i["code"] == code]
                 if not hit:
                     return "–"
                 i = hit[0]
-                return f'{e(fmt(i["value"], i["unit"]))} <span class="muted">(p{fmt(i["percentile"])})</span>'
+                return (f'{e(fmt(i["value"], i["unit"]))} '
+                        f'<span class="muted">(p{fmt(i["percentile"])})</span>')
             rows.append((ind["label"], value))
         body = "".join(f'<tr><th scope="row">{e(label)}</th>{cell(a, fn)}{cell(b, fn)}</tr>'
                        for label, fn in rows)

@@ -164,35 +164,50 @@ def _read_toml(path: Path) -> tuple[dict, str]:
         raise DataValidationError.single(path, f"not valid TOML: {exc}") from None
 
 
-def load_sources(path: Path = SOURCES_FILE) -> dict[str, Source]:
+def load_sources(path: Path = SOURCES_FILE, *, known: dict[str, Source] | None = None,
+                 user_file: bool = False) -> dict[str, Source]:
+    """Read the ``[[source]]`` tables of a registry file.
+
+    In an analyst's own file (``user_file``), ``path`` may be absolute or relative to that
+    TOML file's folder, ``sha256`` may be empty (the build records the hash it reads), other
+    top-level tables (``[[indicator]]``) are allowed, and ids must not clash with ``known``.
+    """
+    if not _READERS_KNOWN:
+        _READERS_KNOWN.update(_known_readers())
     data, text = _read_toml(path)
     problems: list[Problem] = []
     sources: dict[str, Source] = {}
     seen: dict[str, int] = {}
+    known = known or {}
     for i, entry in enumerate(data.get("source", [])):
         sid = entry.get("id", f"<source #{i + 1}>")
         line = _line_of(text, "id", str(sid), seen.get(sid, 0))
         unknown = set(entry) - _SOURCE_KEYS
-        missing = _SOURCE_KEYS - set(entry)
+        missing = _SOURCE_KEYS - set(entry) - ({"sha256"} if user_file else set())
         for key in sorted(unknown):
             problems.append(Problem(str(path), f"source {sid!r}: unknown key", line, key))
         for key in sorted(missing):
             problems.append(Problem(str(path), f"source {sid!r}: missing key", line, key))
-        if sid in sources:
-            first = _line_of(text, "id", sid, 0)
-            problems.append(
-                Problem(str(path), f"duplicate source id (first at line {first})", line, "id", sid)
-            )
+        if sid in sources or sid in known:
+            first = _line_of(text, "id", sid, 0) if sid in sources else "the built-in registry"
+            where = f"line {first}" if sid in sources else first
+            problems.append(Problem(str(path), f"duplicate source id (first at {where})", line,
+                                    "id", sid))
+        if "reader" in entry and _READERS_KNOWN and entry["reader"] not in _READERS_KNOWN:
+            problems.append(Problem(str(path), "unknown reader (choose from "
+                                    + ", ".join(sorted(_READERS_KNOWN)) + ")", line, "reader",
+                                    entry["reader"]))
         seen[sid] = seen.get(sid, 0) + 1
-        if not unknown and not missing and sid not in sources:
-            sources[sid] = Source(**{k: str(v) for k, v in entry.items()})
-    if set(data) - {"source"}:
-        problems.append(
-            Problem(
-                str(path),
-                "unknown top-level table(s): " + ", ".join(sorted(set(data) - {"source"})),
-            )
-        )
+        if not unknown and not missing and sid not in sources and sid not in known:
+            values = {k: str(v) for k, v in entry.items()}
+            values.setdefault("sha256", "")
+            if user_file and not Path(values["path"]).is_absolute():
+                values["path"] = str((Path(path).resolve().parent / values["path"]).resolve())
+            sources[sid] = Source(**values)
+    allowed_top = {"source", "indicator"} if user_file else {"source"}
+    if set(data) - allowed_top:
+        problems.append(Problem(str(path), "unknown top-level table(s): "
+                                + ", ".join(sorted(set(data) - allowed_top))))
     if problems:
         raise DataValidationError(problems)
     return sources
@@ -234,17 +249,14 @@ def load_indicators(paths, sources: dict[str, Source]) -> tuple[Indicator, ...]:
     problems: list[Problem] = []
     indicators: list[Indicator] = []
     first_seen: dict[str, tuple[str, int | None]] = {}
-    for path in paths:
+    for i_file, path in enumerate(paths):
         path = Path(path)
         data, text = _read_toml(path)
         counts: dict[str, int] = {}
-        if set(data) - {"indicator"}:
-            problems.append(
-                Problem(
-                    str(path),
-                    "unknown top-level table(s): " + ", ".join(sorted(set(data) - {"indicator"})),
-                )
-            )
+        allowed_top = {"indicator"} if i_file == 0 else {"indicator", "source"}
+        if set(data) - allowed_top:
+            problems.append(Problem(str(path), "unknown top-level table(s): "
+                                    + ", ".join(sorted(set(data) - allowed_top))))
         for i, entry in enumerate(data.get("indicator", [])):
             code = str(entry.get("code", f"<indicator #{i + 1}>"))
             line = _line_of(text, "code", code, counts.get(code, 0))
@@ -343,12 +355,37 @@ def load_indicators(paths, sources: dict[str, Source]) -> tuple[Indicator, ...]:
     return tuple(indicators)
 
 
-def load_registry(
-    extra_indicator_files=(),
-    sources_file: Path = SOURCES_FILE,
-    indicators_file: Path = INDICATORS_FILE,
-) -> Registry:
-    """Load and validate the registry (plus any analyst-supplied indicator files)."""
+def load_registry(extra_indicator_files=(), sources_file: Path = SOURCES_FILE,
+                  indicators_file: Path = INDICATORS_FILE) -> Registry:
+    """Load and validate the registry, plus any analyst-supplied registry files.
+
+    An extra file holds ``[[indicator]]`` tables and, for a new user-supplied dataset, the
+    ``[[source]]`` tables describing it (a ``path`` relative to that file, a reader such as
+    ``csv_by_code``). Every problem in every file is reported together.
+    """
     sources = load_sources(Path(sources_file))
-    files = [Path(indicators_file), *map(Path, extra_indicator_files)]
-    return Registry(sources=sources, indicators=load_indicators(files, sources))
+    extra = [Path(p) for p in extra_indicator_files]
+    problems: list[Problem] = []
+    for path in extra:
+        try:
+            sources.update(load_sources(path, known=sources, user_file=True))
+        except DataValidationError as exc:
+            problems.extend(exc.problems)
+    try:
+        indicators = load_indicators([Path(indicators_file), *extra], sources)
+    except DataValidationError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise DataValidationError(problems)
+    return Registry(sources=sources, indicators=indicators)
+
+
+def _known_readers() -> set[str]:
+    try:
+        from mapping.sources.readers import READERS  # noqa: PLC0415 (avoid an import cycle)
+    except ImportError:  # pragma: no cover - only while the package is half-installed
+        return set()
+    return set(READERS)
+
+
+_READERS_KNOWN: set[str] = set()

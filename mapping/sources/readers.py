@@ -529,7 +529,32 @@ def boundaries(path: Path) -> gpd.GeoDataFrame:
 
 boundaries_geojson = boundaries
 
+def csv_by_code(path: Path, ranges: dict[str, tuple[float, float]] | None = None) -> Table:
+    """A user-supplied CSV: one code column (``lsoa21_code``, ``lsoa11_code``, ``msoa21_code``
+    or ``lad_code``), optional ``*_name`` text columns, every other column numeric.
+
+    ``ranges`` (column → (min, max), from the registry) are checked in the same pass, so a
+    non-number and an out-of-range value in one column are both reported at once."""
+    frame = parse_csv(path, read_text(path))
+    kinds = {"lsoa21_code": "lsoa", "lsoa11_code": "lsoa", "msoa21_code": "msoa",
+             "lad_code": "lad"}
+    present = [c for c in frame.columns if c in kinds]
+    if len(present) != 1:
+        raise DataValidationError.single(
+            path, "needs exactly one code column named lsoa21_code, lsoa11_code, msoa21_code or "
+            f"lad_code (columns found: {', '.join(map(str, frame.columns))})")
+    code = present[0]
+    names = tuple(c for c in frame.columns if c.endswith("_name"))
+    ranges = ranges or {}
+    values = tuple(c for c in frame.columns if c not in (code, *names, *ranges))
+    checks = [Numeric(values)] + [Numeric((c,), lo, hi) for c, (lo, hi) in ranges.items()
+                                  if c in frame.columns]
+    return validate(frame, path, code_column=code, code_kind=kinds[code], required=names,
+                    numeric=tuple(checks))
+
+
 READERS = {
+    "csv_by_code": csv_by_code,
     "census_lsoa": census_lsoa,
     "census_ltla": census_ltla,
     "nomis_extract": nomis_extract,

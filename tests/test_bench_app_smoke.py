@@ -1,0 +1,27 @@
+"""The app benchmark runs end to end in its smoke mode and writes its JSON."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.browser
+def test_bench_app_smoke(tmp_path, build_root):
+    out = tmp_path / "app.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_app.py"), "--smoke", "--out", str(out),
+         "--out-dir", str(build_root)],
+        capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(out.read_text())
+    figures = {r["figure"]: r["median"] for r in data["results"]}
+    assert figures["initial websocket payload"] > 100_000
+    # a recolour sends colours, not geometry
+    assert figures["recolour (measure) websocket bytes"] < figures["initial websocket payload"] / 10
