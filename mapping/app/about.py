@@ -54,7 +54,7 @@ def methodology_markdown(data: AppData) -> str:
    `x' = (x − min) / (max − min)` over the reference frame (London, or the boroughs you chose
    with "rescale").
 4. **Domain scores**: the weighted mean of each domain's normalised indicators.
-5. **Index**: the weighted {md(AGGREGATIONS.get(spec.domain_level.aggregation, ''))}
+5. **Index**: the weighted {md(AGGREGATIONS.get(spec.domain_level.aggregation, "").lower())}
    of the domain scores, `I = Σ w_d · D_d` (arithmetic) or `I = Π (D_d + 0.01)^w_d − 0.01`
    (geometric). Default domain weights: {dom}.
 6. **Ranks**: rank 1 is the area most at risk; deciles and quintiles are bands of ranks

@@ -41,7 +41,7 @@ from mapping.maps.classify import SCHEME_LABELS
 
 TITLE = "London digital exclusion map"
 ASPECT = 1.35  # width / height of the map frame; ranges are fitted to it
-MIN_SPAN = 1800.0  # metres (Web Mercator) shown at least when flying to a small area
+MIN_SPAN = 4000.0  # metres (Web Mercator) shown at least when flying to a small area
 DEFAULT_TILES = ("https://tile.openstreetmap.org/{Z}/{X}/{Y}.png",
                  "© OpenStreetMap contributors")
 LEVEL_OF_PREFIX = {"E01": "lsoa", "E05": "ward", "E09": "borough"}
@@ -140,7 +140,7 @@ class MapApp:
         self.recolour()
         self.update_profile()
         if self.state.selected:
-            self._fly(self.state.area_bounds(self.state.level, self.state.selected))
+            self._fly(self.state.area_bounds(self.state.level, self.state.selected), pad=0.6)
         elif self.state.boroughs:
             self._fly(self.state.focus_bounds())
         self.usage.add("page_load")
@@ -490,10 +490,10 @@ class MapApp:
             r.selection_glyph.fill_alpha = r.glyph.fill_alpha
             r.nonselection_glyph.fill_alpha = r.glyph.fill_alpha
 
-    def _fly(self, bounds) -> None:
+    def _fly(self, bounds, pad: float = 0.06) -> None:
         if bounds is None:
             return
-        (x0, x1), (y0, y1) = fit_ranges(bounds)
+        (x0, x1), (y0, y1) = fit_ranges(bounds, pad=pad)
         self.fig.x_range.update(start=x0, end=x1)
         self.fig.y_range.update(start=y0, end=y1)
 
@@ -510,7 +510,7 @@ class MapApp:
         except (IndexError, KeyError, AttributeError, TypeError):
             return
         self.state.selected = str(code)
-        self._fly(self.state.area_bounds(self.state.level, self.state.selected))
+        self._fly(self.state.area_bounds(self.state.level, self.state.selected), pad=0.6)
 
     def _sync_selection(self) -> None:
         s = self.state
@@ -579,7 +579,7 @@ class MapApp:
             f'{"–" if math.isnan(dm["share"]) else format(dm["share"], ".0%")}</td></tr>'
             for dm in p["domains"])
         lines.append('<table class="prof"><caption class="muted" style="text-align:left">Domain '
-                     'scores (0 = least, 1 = most at risk in London)</caption><thead><tr>'
+                     'scores (higher = more at risk)</caption><thead><tr>'
                      '<th scope="col">Domain</th><th scope="col">Weight</th><th scope="col">'
                      'Score</th><th scope="col">Share of index</th></tr></thead>'
                      f'<tbody>{rows}</tbody></table>')
@@ -618,7 +618,7 @@ class MapApp:
         if not target:
             return
         bounds = self.state.go_to(*target)
-        self._fly(bounds)
+        self._fly(bounds, pad=0.06 if target[0] == "borough" else 0.6)
 
     # -- table ----------------------------------------------------------------------------------
     def update_table(self, view: MapView | None = None) -> None:
