@@ -271,3 +271,13 @@ def test_suppressed_values_show_as_suppressed_never_blank_or_zero(data):
     shown = dict(zip(areas["areas"]["code"], areas["areas"]["value"], strict=True))
     assert {shown[c] for c in flagged} == {"suppressed"}
     assert sum(v == "suppressed" for v in shown.values()) == len(flagged)
+
+
+@pytest.mark.slow
+def test_export_shows_the_ethics_review_status(london_page):
+    from mapping.governance.records import review_status_text
+
+    status = review_status_text()
+    assert "Ethics review ER-0001 (Brent Data Ethics Board)" in status
+    assert "written feedback awaited" in status
+    assert Page(london_page).text_by_class["mapping-governance"] == [status]

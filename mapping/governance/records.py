@@ -203,3 +203,30 @@ def load_records(root: str | Path) -> tuple[list[Record], list[Problem]]:
         if record is not None:
             records.append(record)
     return records, problems
+
+
+STATUS_WORDS = {
+    "presented-feedback-awaited": "presented to the board; written feedback awaited",
+}
+
+
+def review_status_text(root: str | Path | None = None) -> str:
+    """One plain-text line on the ethics review status and where the records are, for the
+    footer of exports and pages: e.g. "Ethics review ER-0001 (Brent Data Ethics Board):
+    presented to the board; written feedback awaited. Governance records: governance/ in the
+    project repository (N decision records)."
+    """
+    root = Path(root) if root is not None else Path(__file__).resolve().parents[2]
+    if not (root / "governance").is_dir():
+        return "Governance records: not found beside this installation."
+    records, _ = load_records(root)
+    reviews = [r for r in records if r.kind == "ethics_review"]
+    decisions = [r for r in records if r.kind == "decision"]
+    parts = []
+    for review in reviews:
+        status = str(review.meta.get("status", "unknown"))
+        parts.append(f"Ethics review {review.record_id} ({review.meta.get('board', 'board')}): "
+                     f"{STATUS_WORDS.get(status, status.replace('-', ' '))}.")
+    parts.append(f"Governance records: governance/ in the project repository "
+                 f"({len(decisions)} decision records).")
+    return " ".join(parts)

@@ -41,9 +41,11 @@ from folium.template import Template
 from mapping import io
 from mapping.disclosure import SUPPRESSED
 from mapping.errors import MappingError
+from mapping.governance.records import review_status_text
 from mapping.maps.assets import inline_assets
 from mapping.maps.classify import NO_DATA_COLOUR, PALETTES, SCHEME_LABELS, SCHEMES, classify
 from mapping.maps.escape import html_attr, html_text, json_for_script
+from mapping.maps.summary import risk_summary
 from mapping.outputs import Outputs, load_outputs
 from mapping.registry import Registry, load_registry
 
@@ -88,6 +90,7 @@ LEVELS = {
                      "borough_indicators.csv", "boroughs", ("census2021_ts007a",)),
 }
 NOT_MEASURES = {"population", "n_lsoa", "n_units"}
+AREAS_PLURAL = {"lsoa": "LSOAs", "ward": "wards", "borough": "boroughs"}
 NOT_MEASURE_SUFFIXES = ("_rank", "_decile", "_quintile", "_code", "_name")
 NOT_MEASURE_PREFIXES = ("rank_", "n_units")
 
@@ -362,9 +365,11 @@ window.mappingExport = (function () {
       var rank = a.rank[i] === null ? "no rank" :
         "Rank " + a.rank[i].toLocaleString("en-GB") + " of " + d.rankOf.toLocaleString("en-GB") +
         " " + d.rankNote;
+      var klass = c === null ? "Class: none (no value)" :
+        "Class " + (c + 1) + " of " + d.colours.length + " (" + d.classLabels[c] + ")";
       var lines = [a.name[i] + " (" + code + ")",
                    d.showBorough ? "Borough: " + d.boroughs[a.borough[i]] : null,
-                   d.measure + ": " + value, rank];
+                   d.measure + ": " + value, klass, rank];
       poly.bindTooltip(function () { return tip(lines); }, {sticky: true});
       poly.feature = {properties: {code: code}};
       group.addLayer(poly);
@@ -586,6 +591,7 @@ def export_map(
         "showBorough": level != "borough",
         "boroughs": borough_names,
         "colours": list(classes.colours),
+        "classLabels": list(classes.labels),
         "noData": NO_DATA_COLOUR,
         "areas": {
             "code": sub[lv.code].astype(str).tolist(),
@@ -672,10 +678,21 @@ def export_map(
     if meas.vintage:
         about.append(f"data for {meas.vintage}")
     classes_text = f"{SCHEME_LABELS[scheme]}; class breaks from {frame_text}."
+    sup_col = f"{code}_suppressed"
+    summary = risk_summary(
+        sub[code].astype(float).to_numpy(), sub[lv.name].astype(str).tolist(),
+        None if level == "borough" else sub["borough_name"].astype(str).tolist(),
+        measure=meas.label, areas=AREAS_PLURAL[level],
+        higher_is_worse=meas.direction == "higher_is_worse",
+        value_text=lambda v: value_text(v, meas.unit) or "",
+        suppressed=(sub[sup_col].fillna(False).astype(bool).to_numpy()
+                    if sup_col in sub.columns else None))
     side = (
         '<aside class="mapping-side" aria-label="About this map">'
         f"<h1>{html_text(heading)}</h1>"
         f"<p>{html_text('; '.join(about))}.</p>"
+        '<section class="mapping-summary" aria-labelledby="mapping-summary-h">'
+        f'<h2 id="mapping-summary-h">In words</h2><p>{html_text(summary)}</p></section>'
         f'<section class="mapping-legend" aria-label="Legend"><h2>Legend</h2>'
         f"<p><strong>{html_text(meas.label)}</strong>"
         + (f"<br>Unit: {html_text(meas.unit)}" if meas.unit else "")
@@ -689,7 +706,9 @@ def export_map(
         + "".join(f'<li class="mapping-attribution">{html_text(t)}</li>' for t in lines)
         + "</ul>"
         f'<p class="mapping-build">{html_text(f"Build {version}")}'
-        f"{html_text(f', {date_text}') if date_text else ''}.</p></section></aside>"
+        f"{html_text(f', {date_text}') if date_text else ''}.</p>"
+        f'<p class="mapping-governance">{html_text(review_status_text())}</p>'
+        "</section></aside>"
     )
     m.get_root().title = html_text(heading)
     _StaticHtml(side, _PAGE_CSS + _HELPERS_JS).add_to(m)
