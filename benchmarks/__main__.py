@@ -10,6 +10,7 @@ index     the default London index on the real build (``build_default``: index, 
           English LSOAs x 12 indicators (real table, see ``bench_data.england_table``), a London
           re-weight, 1,000 Monte Carlo draws on England; baseline: a pandas loop
 data      ``mapping build`` cold (fresh folder, no cache) and cached rebuild: wall, CPU, peak RSS
+          (the build process's own ``ru_maxrss``)
 app       ``benchmarks/bench_app.py`` in a subprocess (server start, payloads, browser times,
           memory per session); when it cannot run, the table says "not run" and why
 exports   ``mapping export`` of London LSOAs (size, time); baseline: ``folium.Choropleth`` of
@@ -335,8 +336,11 @@ def ratios(sections: dict) -> list[dict]:
             out.append({"ratio": name, "value": None,
                         "reason": f"{missing[0]} {status}: {reason}"})
         else:
-            out.append({"ratio": name, "value": num["median"] / den["median"],
-                        "numerator": num["median"], "denominator": den["median"]})
+            entry = {"ratio": name, "value": num["median"] / den["median"],
+                     "numerator": num["median"], "denominator": den["median"]}
+            if num.get("cpu_median_s") and den.get("cpu_median_s"):
+                entry["cpu_value"] = num["cpu_median_s"] / den["cpu_median_s"]
+            out.append(entry)
     return out
 
 
@@ -410,6 +414,8 @@ def table_lines(result: dict) -> list[str]:
                      "draws are few: these ratios only show the plumbing works)")
     for r in result["ratios"]:
         shown = f"{r['value']:.1f}x" if r["value"] is not None else f"n/a — {r['reason']}"
+        if r.get("cpu_value"):
+            shown += f" (CPU time {r['cpu_value']:.1f}x)"
         lines.append(f"  {r['ratio']:<78} {shown}")
     notes = [result["sections"]["baseline"].get("naive_browser")]
     if notes[0]:

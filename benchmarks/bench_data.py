@@ -1,9 +1,10 @@
 """Data figures for the benchmark suite: ``mapping build`` wall time and peak memory, and a
 real England-wide unit table for the index benchmarks.
 
-Build timings run ``mapping build`` in a child process and read that child's own resource
-usage with :func:`os.wait4` (peak resident memory ``ru_maxrss``, user + system CPU), so
-several builds in one run do not mix their peaks.
+Build timings run ``mapping build`` in a child process started by a small launcher, which
+reports that build's own resource usage (peak resident memory ``ru_maxrss``, user + system
+CPU), so several builds in one run do not mix their peaks and the benchmark process's own
+memory is not counted.
 
     .venv/bin/python benchmarks/bench_data.py            # one cold and one cached build
 
@@ -28,7 +29,7 @@ published figures.
 
 from __future__ import annotations
 
-import os
+import json
 import shutil
 import subprocess
 import sys
@@ -48,27 +49,38 @@ ENGLAND_SOURCE = ("real: 9 of 12 indicators as registered; DERI broadband (2011-
                   "(IoD 2025 numerator / Census 60+) are England stand-ins")
 
 
+# A small launcher runs the build and reports its rusage: the build must not be forked from
+# this (large) process, because a forked child's peak RSS counts the pages it shared with its
+# parent before exec.
+_LAUNCHER = """
+import json, resource, subprocess, sys
+proc = subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+with open(sys.argv[1], "w") as fh:
+    json.dump({"rc": proc.returncode, "err": proc.stderr.decode(errors="replace")[-2000:],
+               "cpu_s": u.ru_utime + u.ru_stime, "maxrss_kib": u.ru_maxrss}, fh)
+"""
+
+
 def run_build(out_dir: Path, data_dir: Path | None = None) -> dict:
     """Run ``mapping build --quiet --out-dir out_dir`` in a child process.
 
-    Returns wall seconds, the child's CPU seconds (user + system) and its peak resident
-    memory in MiB (``ru_maxrss`` of that child alone, from ``os.wait4``).
+    Returns wall seconds, the build's CPU seconds (user + system) and its peak resident
+    memory in MiB (``ru_maxrss`` of the build process alone, read by a small launcher).
     """
     cmd = [sys.executable, "-m", "mapping", "build", "--quiet", "--out-dir", str(out_dir)]
     if data_dir is not None:
         cmd += ["--data-dir", str(data_dir)]
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    # read the pipes before waiting so a chatty child cannot block on a full pipe
-    out, err = proc.stdout.read(), proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise RuntimeError(f"mapping build failed ({proc.returncode}): "
-                           f"{(err or out).decode(errors='replace')[-2000:]}")
-    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
-            "peak_rss_mib": usage.ru_maxrss / 1024}
+    with tempfile.TemporaryDirectory(prefix="bench-rusage-") as tmp:
+        report = Path(tmp) / "rusage.json"
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", _LAUNCHER, str(report), *cmd], cwd=ROOT,
+                       check=True)
+        wall = time.perf_counter() - start
+        usage = json.loads(report.read_text(encoding="utf-8"))
+    if usage["rc"] != 0:
+        raise RuntimeError(f"mapping build failed ({usage['rc']}): {usage['err']}")
+    return {"wall_s": wall, "cpu_s": usage["cpu_s"], "peak_rss_mib": usage["maxrss_kib"] / 1024}
 
 
 def build_figures(cold_repeats: int, cached_repeats: int, cache_from: Path | None = None,
