@@ -69,6 +69,10 @@ class Inputs:
     cache_dir: Path | None = None
     tables: dict[str, object] = field(default_factory=dict)
     hashes: dict[str, str] = field(default_factory=dict)
+    #: per indicator code, what derivation found and did not treat as an error: rows outside
+    #: London that were ignored (``rows_outside_london``, ``of_which_welsh``); recorded in the
+    #: manifest and printed by ``mapping validate``
+    notes: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def path(self, source_id: str) -> Path:
         return self.data_dir / self.registry.sources[source_id].path
@@ -84,6 +88,20 @@ class Inputs:
             else:
                 self.tables[source_id] = READERS[reader](self.path(source_id))
         return self.tables[source_id]
+
+    def markers(self, ind: Indicator) -> dict[str, int]:
+        """Missing-value markers (``[c]``, ``[x]``, ``blank``, ``NA``, ...) counted in the
+        numerator columns of ``ind`` as its source file gives them (empty for workbooks)."""
+        if self.registry.sources[ind.numerator.source].reader == "iod2019_workbook":
+            return {}
+        out = self.get(ind.numerator.source)
+        if not isinstance(out, Table):
+            return {}
+        total: dict[str, int] = {}
+        for col in ind.numerator.columns:
+            for marker, n in out.markers.get(col, {}).items():
+                total[marker] = total.get(marker, 0) + n
+        return dict(sorted(total.items()))
 
     def frame(self, source_id: str, sheet: str | None = None) -> pd.DataFrame:
         if self.registry.sources[source_id].reader == "iod2019_workbook":
@@ -226,15 +244,47 @@ def london_units(inputs: Inputs) -> pd.DataFrame:
     return units[ID_COLUMNS].sort_values("lsoa21_code").reset_index(drop=True)
 
 
+def check_proportions(values: pd.Series, ind: Indicator, inputs: Inputs) -> list[Problem]:
+    """A percentage indicator from an analyst's own CSV whose values all lie in [0, 1] almost
+    certainly holds proportions (0.25 for 25 %): refused, since the map would show every area as
+    under 1 %. If the values really are percentages below 1 %, the registry says so with
+    ``range = [0, 1]``. Built-in sources are exempt (Ofcom's share of premises below the
+    broadband USO is a genuine 0–0.2 %)."""
+    if ind.unit.strip() != "%" or ind.denominator is not None:
+        return []
+    if inputs.registry.sources[ind.numerator.source].reader != "csv_by_code":
+        return []
+    if ind.range is not None and ind.range[1] <= 1:
+        return []
+    v = values.dropna()
+    if len(v) < 2 or not v.between(0, 1).all() or v.max() == 0:
+        return []
+    return [Problem(str(inputs.path(ind.source)),
+                    f"every value of {ind.code!r} lies between 0 and 1 (largest {v.max():.4g}) "
+                    "but its unit is '%': these look like proportions. Multiply them by 100, or "
+                    "set scale = 100 in its [[indicator]] entry; if they really are percentages "
+                    "below 1 %, declare range = [0, 1]",
+                    column=ind.numerator.columns[0])]
+
+
 def to_lsoa21(ind: Indicator, inputs: Inputs, units: pd.DataFrame) -> pd.Series:
     """Derive an LSOA-level indicator and bring it to the London LSOA 2021 units."""
     values = _to_lsoa21(ind, inputs, units)
     problems = check_range(pd.DataFrame({"lsoa21_code": units["lsoa21_code"],
                                          ind.code: values.to_numpy()}), ind,
                            str(inputs.path(ind.source)))
+    problems += check_proportions(values, ind, inputs)
     if problems:
         raise DataValidationError(problems)
     return values
+
+
+def _note_outside(inputs: Inputs, ind: Indicator, codes, london) -> set:
+    """Record how many rows of the indicator's data lie outside London (ignored); returns them."""
+    outside = set(codes) - set(london)
+    inputs.notes[ind.code] = {"rows_outside_london": len(outside),
+                              "of_which_welsh": sum(1 for c in outside if str(c).startswith("W"))}
+    return outside
 
 
 def _to_lsoa21(ind: Indicator, inputs: Inputs, units: pd.DataFrame) -> pd.Series:
@@ -244,14 +294,31 @@ def _to_lsoa21(ind: Indicator, inputs: Inputs, units: pd.DataFrame) -> pd.Series
     pop21 = units.set_index("lsoa21_code")["population"]
     if ind.geography == "lsoa21":
         values = derived.set_index("lsoa21_code")[ind.code]
+        outside = _note_outside(inputs, ind, values.index, london)
         absent = sorted(set(london) - set(values.index))
         if absent:
-            raise DataValidationError([Problem(where, f"London LSOA 2021 missing from the data "
-                                               f"for {ind.code!r}", column="lsoa21_code", value=c)
-                                       for c in absent[:25]])
+            problems = []
+            if outside:  # LSOA 2011 codes given where 2021 codes are expected?
+                lookup = inputs.frame("lookup_lsoa11_lsoa21")
+                only11 = sorted(outside & (set(lookup["lsoa11_code"])
+                                           - set(lookup["lsoa21_code"])))
+                if only11:
+                    problems.append(Problem(
+                        where, f"{len(only11)} code(s) for {ind.code!r} are LSOA 2011 codes that "
+                        "no longer exist in 2021 (" + ", ".join(only11[:10])
+                        + (", …" if len(only11) > 10 else "") + "): the file looks like LSOA "
+                        "2011 data. Name its code column lsoa11_code and set geography = "
+                        "\"lsoa11\" for the source and indicator, and it is converted through "
+                        "the ONS lookup", column="lsoa21_code"))
+            problems += [Problem(where, f"London LSOA 2021 missing from the data for "
+                                 f"{ind.code!r}", column="lsoa21_code", value=c)
+                         for c in absent[:25]]
+            raise DataValidationError(problems)
         return london.map(values).rename(ind.code)
     if ind.geography == "lsoa11":
         lookup = inputs.frame("lookup_lsoa11_lsoa21")
+        _note_outside(inputs, ind, derived["lsoa11_code"],
+                      lookup.loc[lookup["lsoa21_code"].isin(london), "lsoa11_code"])
         shares = pair_shares(lookup[lookup["lsoa21_code"].isin(london)], pop21)
         pop11 = inputs.workbook_sheet("Population figures").set_index("lsoa11_code")[
             "Total population: mid 2015 (excluding prisoners)"]
@@ -259,6 +326,7 @@ def _to_lsoa21(ind: Indicator, inputs: Inputs, units: pd.DataFrame) -> pd.Series
                                        source=where)
         return london.map(out.set_index("lsoa21_code")[ind.code]).rename(ind.code)
     if ind.geography == "msoa21":
+        _note_outside(inputs, ind, derived["msoa21_code"], units["msoa21_code"])
         out = msoa_to_lsoa(derived, units[["lsoa21_code", "msoa21_code"]], rates=[ind.code],
                            source=where)
         return london.map(out.set_index("lsoa21_code")[ind.code]).rename(ind.code)
@@ -269,7 +337,10 @@ def borough_indicator(ind: Indicator, inputs: Inputs, boroughs: pd.DataFrame) ->
     derived = derive(ind, inputs)
     where = str(inputs.path(ind.source))
     problems = check_range(derived, ind, where)
+    _note_outside(inputs, ind, derived["lad_code"], boroughs["borough_code"])
     values = derived.set_index("lad_code")[ind.code]
+    problems += check_proportions(values[values.index.isin(boroughs["borough_code"])], ind,
+                                  inputs)
     absent = sorted(set(boroughs["borough_code"]) - set(values.index))
     problems += [Problem(where, f"London borough missing for {ind.code!r}", column="lad_code",
                          value=c) for c in absent]
@@ -411,6 +482,9 @@ def build(options: BuildOptions) -> dict:
         raise DataValidationError(problems)
     inputs = Inputs(registry, options.data_dir, cache_dir=options.out_dir / "cache",
                     hashes={k: v["sha256"] for k, v in inputs_record.items()})
+    for sid, src in registry.sources.items():  # an analyst's own files first: fast feedback
+        if src.reader == "csv_by_code":
+            inputs.get(sid)
     bar.step("indicators")
     lsoa, ward, borough, missing = indicator_tables(inputs, bar.note)
     bar.step("geometry")
@@ -445,7 +519,9 @@ def build(options: BuildOptions) -> dict:
         "indicators": {ind.code: {"label": ind.label, "domain": ind.domain, "unit": ind.unit,
                                   "direction": ind.direction, "role": ind.role,
                                   "geography": ind.geography, "sources": list(ind.sources),
-                                  "missing": missing.get(ind.code, 0)}
+                                  "missing": missing.get(ind.code, 0),
+                                  "missing_markers": inputs.markers(ind),
+                                  **inputs.notes.get(ind.code, {})}
                        for ind in registry.indicators},
         "disclosure": {"rule": "DR-0004: counts below 10 suppressed, with secondary "
                        "suppression within wards and boroughs", "suppressed_cells": suppressed},
@@ -481,13 +557,15 @@ def _csv_bytes(frame: pd.DataFrame) -> bytes:
 def publish(target: Path, files: dict[str, bytes]) -> None:
     """Write ``files`` into a staging folder, then swap it into ``target`` with renames."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    old = target.parent / f".{target.name}.old"
+    if not target.exists() and old.exists():  # a build killed between the two renames below
+        os.replace(old, target)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
     try:
         for name, data in files.items():
             (staging / name).write_bytes(data)
             os.chmod(staging / name, 0o644)
         os.chmod(staging, 0o755)
-        old = target.parent / f".{target.name}.old"
         if old.exists():
             shutil.rmtree(old)
         if target.exists():

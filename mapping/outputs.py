@@ -41,6 +41,11 @@ def load_outputs(root: str | os.PathLike | None = None, verify: bool = True) -> 
     root = processed_dir(root)
     manifest_path = root / "manifest.json"
     if not manifest_path.exists():
+        old = root.parent / f".{root.name}.old"
+        if old.is_dir():
+            raise OutputsError(f"no build in {root}: a build was stopped while swapping its "
+                               f"outputs in; the previous build is kept in {old} and the next "
+                               "`mapping build` restores it")
         raise OutputsError(f"no build in {root} (manifest.json missing): run `mapping build`")
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))

@@ -99,7 +99,7 @@ def test_changing_the_measure_recolours(page, app_url):
     before_cls = source_column(page, "lsoa", "cls")
     before_px = map_pixels(page)
     page.locator("select").first.select_option(label="Residents aged 75 and over")
-    page.wait_for_function("() => document.body.innerText.length > 0")
+    page.wait_for_function("() => Bokeh.documents[0].is_idle")
     settle(page, 1.0)
     after_cls = source_column(page, "lsoa", "cls")
     assert before_cls != after_cls

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from mapping.app.data import AGGREGATIONS, NORMALISATIONS, AppData
 from mapping.app.usage import UsageCounter
+from mapping.disclosure import SUPPRESSED as SUPPRESSED_WORD
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|])")
@@ -145,4 +146,82 @@ measures, levels and boroughs were looked at (decision DR-0006). Totals {period}
 {body}
 
 _Shown on {dt.date.today().isoformat()}._
+"""
+
+
+def accessibility_markdown(data: AppData) -> str:
+    """The accessibility statement (WCAG 2.2 AA): what is tested, what is known not to work,
+    how to report a problem."""
+    return f"""
+## Accessibility statement
+
+This map app, its standalone map exports and the governance report aim to meet the **Web
+Content Accessibility Guidelines (WCAG) 2.2 at level AA**, as UK public sector websites must.
+This statement covers build {md(data.build_version)} of the app.
+
+### Using the map without the map
+
+Everything the map shows is also available as text:
+
+- **"In words"** above the map: a summary computed from the data (where the areas most at
+  risk are, and how many areas have no value).
+- **Table** tab: every area shown, with the same value, class and rank as the map; sort by a
+  column heading, filter with the boxes under the headings, and press Enter on a row (or click
+  it) to select that area. The table downloads as CSV, with its sources.
+- **Area profile** (beside the map): the selected area's index score, rank, rank interval,
+  domain scores and every indicator value with its percentile and vintage.
+- **Find an area** (on the left): type an LSOA code or name, a ward or a borough and press
+  Enter; choosing a match selects the area exactly as clicking it on the map does.
+
+Every legend class has a text label; colour is never the only way to tell areas apart (the
+tooltip, table and profile give the value and class in words). Values blanked by the
+small-count rule are shown as the word "{md(SUPPRESSED_WORD)}".
+
+### Keyboard
+
+Press Tab to move through the controls on the left (measure, areas, search, boroughs,
+weights and method, classes and colours, layers), then the map's toolbar, then the page tabs
+(Enter or Space opens a tab), then the content of the open tab. Focus is shown with a thick
+orange outline and is never trapped in the map.
+
+### What is tested
+
+Every change to the project runs automated checks in a real browser (Debian chromium):
+
+- an **axe-core** scan (rules tagged WCAG 2.0, 2.1 and 2.2 A and AA) of every tab of this
+  app, an exported map and the governance report, which must find no violations;
+- a **keyboard-only** test that selects an area with the search and with the table and checks
+  that the profile is the same as after clicking the area on the map;
+- the **colour palettes**, simulated for protanopia and deuteranopia (Machado et al. 2009):
+  neighbouring legend classes, and the "no value" grey, must stay distinguishable
+  (CIEDE2000 difference of at least 5) for every palette and number of classes;
+- **contrast** of the app's text (at least 4.5:1) and of focus rings and control borders
+  (at least 3:1).
+
+### Known limitations
+
+- **Panning and zooming the map** needs a mouse or touch (Bokeh's map tools). With the
+  keyboard, use "Find an area" (which zooms to the area), "Focus on boroughs" and "Zoom to
+  London".
+- **Hover tooltips** appear for the mouse only; the table and the area profile carry the same
+  information.
+- The map drawing itself (a canvas) is **not readable by screen readers**; use the summary,
+  the table and the profile.
+- The table (Tabulator) announces its cells as plain text rather than as a data grid, and its
+  column filters have no visible labels (the column heading above each box names it).
+- In the standalone exported maps the areas cannot be reached with the keyboard; the side panel
+  gives the legend, a text summary and the sources, and the same data is in the app's table.
+- These checks are automated; a manual review with screen readers (NVDA, JAWS, VoiceOver) and
+  at 400 % zoom has **not** been done yet.
+
+### Reporting a problem
+
+If something on this map does not work for you, or you need the information in another format,
+tell the project group through your borough's digital inclusion lead, or open an issue in the
+project's repository describing the page, what you were trying to do and the browser and
+assistive technology you use. We aim to reply within 10 working days.
+
+If you are not happy with how we respond, contact the Equality Advisory and Support Service
+(EASS). The Equality and Human Rights Commission (EHRC) is responsible for enforcing the
+accessibility regulations.
 """

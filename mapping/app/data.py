@@ -150,7 +150,8 @@ def _thames(lsoa_geo) -> tuple[list, list]:
     """The river as the gap the LSOAs leave: close the union by 700 m, subtract the union, keep
     the pieces of more than 0.2 km² (drops slivers and docks smaller than that)."""
     merc = to_mercator(lsoa_geo)
-    union = shapely.union_all(merc.geometry.to_numpy())
+    # the LSOAs are a coverage (shared edges are identical): coverage union is ~25x faster
+    union = shapely.coverage_union_all(merc.geometry.to_numpy())
     closed = shapely.buffer(shapely.buffer(union, 700.0, quad_segs=4), -700.0, quad_segs=4)
     gap = shapely.difference(closed, union)
     parts = [p for p in shapely.get_parts(gap) if p.area > 200_000]

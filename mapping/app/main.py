@@ -1,9 +1,36 @@
 """Entry point for ``panel serve``: builds one page per session from pre-built outputs.
 
 The build is loaded once per process (``mapping.app.data.app_data`` is cached); each session
-gets its own state and Bokeh models.
+gets its own state and Bokeh models. When the build cannot be loaded (missing, or its files do
+not match their manifest), every session gets a short error page instead of a traceback; the
+details go to the server log only (they name server paths).
 """
 
-from mapping.app.page import TITLE, make_page
+import logging
 
-make_page().servable(title=TITLE)
+import panel as pn
+
+from mapping.app.page import TITLE, make_page
+from mapping.errors import MappingError
+
+UNAVAILABLE = (
+    "# London digital exclusion map\n\n"
+    "**The map is not available just now.** Its published data are missing or failed their "
+    "integrity check, so nothing is shown rather than something that may be wrong.\n\n"
+    "The people who run this service can see the reason in the server log "
+    "(`mapping serve` refuses to start on such a build; `mapping build` makes a new one)."
+)
+
+
+def unavailable_page() -> pn.viewable.Viewable:
+    return pn.Column(pn.pane.Markdown(UNAVAILABLE, renderer_options={"html": False},
+                                      name="unavailable"), sizing_mode="stretch_width")
+
+
+try:
+    page = make_page()
+except MappingError as exc:  # OutputsError: no build, or files that do not match the manifest
+    logging.getLogger("mapping.app").error("cannot serve the map: %s", exc)
+    page = unavailable_page()
+
+page.servable(title=TITLE)

@@ -20,8 +20,9 @@ from urllib.parse import urlencode
 import nh3
 import numpy as np
 import panel as pn
+from bokeh.models import HTMLTemplateFormatter
 
-from mapping.app import about
+from mapping.app import a11y, about
 from mapping.app.data import (
     AGGREGATIONS,
     DOMAIN_PREFIX,
@@ -35,6 +36,7 @@ from mapping.app.data import (
 )
 from mapping.app.state import PALETTE_LABELS, AppState, MapView
 from mapping.app.usage import UsageCounter, usage_path
+from mapping.disclosure import SUPPRESSED
 from mapping.governance import render_report
 from mapping.maps import bokeh_map as bm
 from mapping.maps.classify import SCHEME_LABELS
@@ -65,7 +67,48 @@ table.prof th, table.prof td { border-bottom: 1px solid #ddd; padding: 3px 4px;
 table.prof td.num { text-align: right; white-space: nowrap; }
 .note { background: #fff4ce; border-left: 4px solid #b35900; padding: 4px 8px; }
 .big { font-size: 20px; font-weight: 700; }
+#map-summary { font-size: 14px; margin: 2px 0 6px; }
 """
+HEADER_CSS = """
+.site-header { background: #0b4f9c; color: #ffffff; padding: 8px 16px; }
+.site-header h1 { font-size: 22px !important; margin: 0 0 2px !important; }
+.site-header p { margin: 0; font-size: 14px; }
+"""
+
+
+#: Tooltip formatters (CustomJSHover). The class column ``cls`` is the class (0 … k-1), k for
+#: no data and k + 1 for a value blanked by the small-count rule: the tooltip says which in
+#: words, never "NaN".
+VALUE_JS = """
+const k = mapper.palette.length - 1;
+const c = src.data.cls[special_vars.index];
+if (c > k) return "suppressed";
+if (c == k || value == null || isNaN(value)) return "no data";
+return Number(value).toLocaleString("en-GB", {maximumSignificantDigits: 4});
+"""
+CLASS_JS = """
+const k = mapper.palette.length - 1;
+if (value > k) return "none (value suppressed)";
+if (value >= k) return "none (no data)";
+return (value + 1) + " of " + k + (labels[value] ? " (" + labels[value] + ")" : "");
+"""
+
+
+def table_value(value: float, suppressed: bool) -> str:
+    """The text of a value cell of the table view: the number, or why there is none."""
+    if suppressed:
+        return SUPPRESSED
+    if value is None or math.isnan(value):
+        return "no data"
+    return f"{value:,.4f}"
+
+
+def value_cell(indicator: dict) -> str:
+    """An indicator's value in the area profile; "suppressed" when the disclosure rule blanked
+    it."""
+    if indicator.get("suppressed"):
+        return SUPPRESSED
+    return fmt(indicator["value"], indicator["unit"])
 
 
 def sanitise(text: str) -> str:
@@ -134,6 +177,7 @@ class MapApp:
         self._syncing = False
         self._sources: dict[str, object] = {}
         self._renderers: dict[str, object] = {}
+        self._class_formatters: list = []
         self._build_figure()
         self._build_widgets()
         self._wire()
@@ -186,7 +230,7 @@ class MapApp:
             return self._renderers[level]
         lvl = self.data.levels[level]
         t = lvl.table
-        from bokeh.models import ColumnDataSource
+        from bokeh.models import ColumnDataSource, CustomJSHover
 
         n = len(t)
         src = ColumnDataSource({
@@ -200,10 +244,16 @@ class MapApp:
         tooltips = [("Area", "@name"), ("Code", "@code")]
         if level != "borough":
             tooltips.append(("Borough", "@borough"))
-        tooltips.append(("Value", "@value{0,0.[000]}"))
+        tooltips += [("Value", "@value{custom}"), ("Class", "@cls{custom}")]
+        class_fmt = CustomJSHover(args={"mapper": self.mapper, "labels": []}, code=CLASS_JS)
+        self._class_formatters.append(class_fmt)
+        formatters = {"@value": CustomJSHover(args={"src": src, "mapper": self.mapper},
+                                              code=VALUE_JS),
+                      "@cls": class_fmt}
         renderer = bm.add_choropleth(self.fig, src, self.mapper, tooltips,
                                      line_width=0.15 if level == "lsoa" else 0.4,
-                                     fill_alpha=0.72 if self.state.tiles else 1.0)
+                                     fill_alpha=0.72 if self.state.tiles else 1.0,
+                                     formatters=formatters)
         # keep areas under the outlines and labels drawn later
         self.fig.renderers.remove(renderer)
         first_overlay = next((i for i, r in enumerate(self.fig.renderers)
@@ -233,7 +283,8 @@ class MapApp:
                                            sizing_mode="stretch_width")
         self.w_level = pn.widgets.RadioButtonGroup(
             label="Areas", options={v: k for k, v in LEVELS.items()}, value=s.level,
-            color="primary", variant="outline", sizing_mode="stretch_width")
+            color="primary", variant="outline", sizing_mode="stretch_width",
+            stylesheets=[a11y.BUTTON_GROUP_CSS])
         self.w_scheme = pn.widgets.Select(label="Classes", options={v: k for k, v in
                                                                    SCHEME_LABELS.items()},
                                           value=s.scheme, sizing_mode="stretch_width")
@@ -243,7 +294,9 @@ class MapApp:
                                                                     PALETTE_LABELS.items()},
                                            value=s.palette, sizing_mode="stretch_width")
         opts = dict(zip(d.boroughs["borough_name"], d.boroughs["borough_code"], strict=True))
-        self.w_boroughs = pn.widgets.MultiChoice(label="Focus on boroughs", options=opts,
+        # Bokeh's MultiChoice (Choices.js, allowHTML on) renders option labels as HTML: escape
+        self.w_boroughs = pn.widgets.MultiChoice(label="Focus on boroughs",
+                                                 options={e(k): v for k, v in opts.items()},
                                                  value=list(s.boroughs),
                                                  placeholder="All of London",
                                                  sizing_mode="stretch_width")
@@ -275,6 +328,7 @@ class MapApp:
         self.w_home = pn.widgets.Button(label="Zoom to London", sizing_mode="stretch_width")
         self.legend = html_pane(sizing_mode="stretch_width")
         self.heading = html_pane(sizing_mode="stretch_width", margin=(0, 10))
+        self.summary = html_pane(sizing_mode="stretch_width", margin=(0, 10))
         self.profile = html_pane(sizing_mode="stretch_width",
                                  css_classes=["profile"])
         self.w_set_a = pn.widgets.Button(label="Compare as A", disabled=True)
@@ -408,13 +462,19 @@ class MapApp:
         view = s.view()
         self._ensure_level(s.level)
         src = self._sources[s.level]
-        src.data.update(cls=view.classes.classes.astype(np.uint8),
-                        value=view.values.astype(np.float32))
+        k = len(view.classes.colours)
+        # class k = no data, k + 1 = suppressed (same colour; the tooltip says which)
+        cls = np.where(view.is_suppressed() & (view.classes.classes == k), k + 1,
+                       view.classes.classes)
+        src.data.update(cls=cls.astype(np.uint8), value=view.values.astype(np.float32))
         bm.set_classes(self.mapper, view.classes.colours)
+        for fmt_model in self._class_formatters:
+            fmt_model.args = {**fmt_model.args, "labels": list(view.classes.labels)}
         for level, r in self._renderers.items():
             r.visible = level == s.level
         self._view = view
         self._render_legend(view)
+        self.summary.object = (f'<p id="map-summary"><b>In words:</b> {e(s.summary(view))}</p>')
         self._render_weights()
         self.message.object = s.message
         self.message.visible = bool(s.message)
@@ -509,8 +569,25 @@ class MapApp:
             code = self.table.value.iloc[event.row]["code"]
         except (IndexError, KeyError, AttributeError, TypeError):
             return
-        self.state.selected = str(code)
-        self._fly(self.state.area_bounds(self.state.level, self.state.selected), pad=0.6)
+
+        def select() -> None:
+            self.state.selected = str(code)
+            self._fly(self.state.area_bounds(self.state.level, self.state.selected), pad=0.6)
+
+        self._with_document_lock(select)
+
+    @staticmethod
+    def _with_document_lock(fn) -> None:
+        """Run ``fn`` now (no server) or on the session's next tick, under the document lock:
+        a Panel widget event (search, table row) is handled outside the lock, and the raw
+        Bokeh models ``fn`` changes (the map's selection and ranges) must be changed under it,
+        exactly as a click on the map is."""
+        doc = pn.state.curdoc
+        session = getattr(getattr(doc, "session_context", None), "session", None)
+        if doc is None or session is None:
+            fn()
+        else:
+            doc.add_next_tick_callback(fn)
 
     def _sync_selection(self) -> None:
         s = self.state
@@ -586,8 +663,9 @@ class MapApp:
         rows = "".join(
             f'<tr data-code="{e(i["code"])}"><td>{e(i["label"])}'
             f'{" (validation)" if i["domain"] == "validation" else ""}</td>'
-            f'<td class="num">{e(fmt(i["value"], i["unit"]))}</td>'
-            f'<td class="num">{fmt(i["percentile"])}</td><td>{e(i["vintage"])}</td></tr>'
+            f'<td class="num">{e(value_cell(i))}</td>'
+            f'<td class="num">{SUPPRESSED if i.get("suppressed") else fmt(i["percentile"])}'
+            f'</td><td>{e(i["vintage"])}</td></tr>'
             for i in p["indicators"])
         where = {"lsoa": "London LSOAs", "ward": "London wards", "borough": "boroughs"}[lvl]
         lines.append('<table class="prof" id="profile-indicators"><caption class="muted" '
@@ -617,18 +695,27 @@ class MapApp:
         target = getattr(self, "_results", {}).get(ev.new)
         if not target:
             return
-        bounds = self.state.go_to(*target)
-        self._fly(bounds, pad=0.06 if target[0] == "borough" else 0.6)
+
+        def go() -> None:
+            bounds = self.state.go_to(*target)
+            self._fly(bounds, pad=0.06 if target[0] == "borough" else 0.6)
+
+        self._with_document_lock(go)
 
     # -- table ----------------------------------------------------------------------------------
     def update_table(self, view: MapView | None = None) -> None:
         s = self.state
         t = s.table(view or self._view)
+        # Tabulator sets column titles as HTML: the indicator label is escaped
         self.table.titles = {"code": "Code", "name": "Name", "ward": "Ward", "borough": "Borough",
-                             "population": "Residents", "value": self._view.label[:60],
+                             "population": "Residents", "value": e(self._view.label[:60]),
                              "class": "Map class", "class_number": "Class (1 = lowest)",
                              "rank": "Rank (1 = most at risk)"}
-        self.table.formatters = {"value": {"type": "money", "precision": 4, "symbol": ""}}
+        # the value cell shows the word "suppressed" (or "no data"), never blank or NaN
+        t = t.assign(value_text=[table_value(v, sup) for v, sup in zip(
+            t["value"], t["value_suppressed"], strict=True)])
+        self.table.formatters = {"value": HTMLTemplateFormatter(template="<%- value_text %>")}
+        self.table.hidden_columns = ["value_text", "value_suppressed"]
         self.table.value = t
         n = len(t)
         self.table_caption.object = (
@@ -690,6 +777,8 @@ class MapApp:
                 if not hit:
                     return "–"
                 i = hit[0]
+                if i.get("suppressed"):
+                    return SUPPRESSED
                 return (f'{e(fmt(i["value"], i["unit"]))} '
                         f'<span class="muted">(p{fmt(i["percentile"])})</span>')
             rows.append((ind["label"], value))
@@ -731,7 +820,7 @@ class MapApp:
             '© Crown copyright. Libraries: DCMS (2016) and © OpenStreetMap contributors.</li>'
             '</ul>', sizing_mode="stretch_width")
         map_tab = pn.Column(
-            self.heading,
+            self.heading, self.summary,
             pn.Row(pn.Column(self.map_pane, sizing_mode="stretch_width"),
                    pn.Column(self.legend, self.message, self.profile,
                              pn.Row(self.w_set_a, self.w_set_b), width=400),
@@ -757,17 +846,33 @@ class MapApp:
             "## Governance records\nThe ethics review record, decision log and registers from "
             "`governance/`, rendered with raw HTML disabled."), gov,
             sizing_mode="stretch_width", name="Governance")
+        access_tab = markdown_pane(about.accessibility_markdown(d), name="Accessibility",
+                                   sizing_mode="stretch_width")
         self.tabs = pn.Tabs(map_tab, table_tab, compare_tab, method_tab, sources_tab,
-                            governance_tab, dynamic=True, sizing_mode="stretch_width")
+                            governance_tab, access_tab, dynamic=True,
+                            sizing_mode="stretch_width")
         self.tabs.param.watch(self._on_tab, "active")
         return self.tabs
 
     def template(self):
-        tmpl = pn.template.FastListTemplate(
-            title=TITLE, sidebar=self.sidebar(), main=[self.main()], sidebar_width=340,
-            accent="#0b4f9c", header_background="#0b4f9c", theme_toggle=False,
-            main_layout=None)
-        return tmpl
+        """The page: a header, the controls, then the tabs. A plain Panel layout rather than a
+        ready-made template: the templates request Google Fonts (which fails offline), wrap
+        the sidebar in a list that is not one, and add mouse-only buttons (WCAG 2.2 AA
+        findings; see the Accessibility tab). The script of :mod:`mapping.app.a11y` fixes
+        what the Bokeh widgets leave out."""
+        header = html_pane(
+            f'<div class="site-header"><h1>{e(TITLE)}</h1><p>Where London residents are most '
+            'at risk of digital exclusion. Use the controls on the left, then the tabs: Map, '
+            'Table (the same data as text), Compare, Methodology, Sources, Governance and '
+            'Accessibility.</p></div>', sizing_mode="stretch_width", margin=0)
+        header.stylesheets = [*header.stylesheets, HEADER_CSS]
+        controls = pn.Column(*self.sidebar(), width=340, margin=(5, 10))
+        page = pn.Column(header, pn.Row(controls, self.main(), sizing_mode="stretch_width"),
+                         sizing_mode="stretch_width")
+        doc = pn.state.curdoc
+        if doc is not None:
+            a11y.install(doc)
+        return page
 
 
 def session_query() -> dict[str, str]:

@@ -30,9 +30,18 @@ from mapping.app.data import (
     name_col,
     rollup,
 )
+from mapping.disclosure import SUPPRESSED
 from mapping.index.engine import INDEX_COLUMN, domain_column
 from mapping.index.spec import SpecError
-from mapping.maps.classify import PALETTES, SCHEME_LABELS, SCHEMES, Classes, classify
+from mapping.maps.classify import (
+    NO_DATA_COLOUR,
+    PALETTES,
+    SCHEME_LABELS,
+    SCHEMES,
+    Classes,
+    classify,
+)
+from mapping.maps.summary import risk_summary
 
 PALETTE_LABELS = {"viridis": "Viridis (colour-blind safe)", "cividis": "Cividis (colour-blind "
                   "safe)", "ylorrd": "Yellow–orange–red", "ylgnbu": "Yellow–green–blue"}
@@ -51,12 +60,27 @@ class MapView:
     values: np.ndarray  # float, NaN = no data / outside the frame
     classes: Classes
     n_areas: int
+    #: True where the value is blank because of the small-count disclosure rule (DR-0004)
+    suppressed: np.ndarray | None = None
+
+    def is_suppressed(self) -> np.ndarray:
+        if self.suppressed is None:
+            return np.zeros(len(self.values), dtype=bool)
+        return self.suppressed
 
     def legend(self) -> list[tuple[str, str]]:
-        """(colour, text) per class, then the no-data entry when some area has no value."""
+        """(colour, text) per class, then the no-value entry when some area has no value,
+        saying in words why (suppressed small count, or no data / outside the selection)."""
         rows = list(zip(self.classes.colours, self.classes.labels, strict=True))
-        if np.isnan(self.values).any():
-            rows.append(("#bdbdbd", "No data (suppressed small count) or outside the selection"))
+        blank = np.isnan(self.values)
+        sup = blank & self.is_suppressed()
+        reasons = []
+        if sup.any():
+            reasons.append(f"{SUPPRESSED} (small count, {int(sup.sum()):,} areas)")
+        if (blank & ~sup).any():
+            reasons.append("no data or outside the selection")
+        if reasons:
+            rows.append((NO_DATA_COLOUR, "No value: " + "; ".join(reasons)))
         return rows
 
 
@@ -237,7 +261,40 @@ class AppState(param.Parameterized):
                 classes, labels=tuple(lab.replace(" to ", " % to ") + " %"
                                       for lab in classes.labels))
         return MapView(self.level, self.measure, self.measure_label(), unit, vals, classes,
-                       len(vals))
+                       len(vals), self.suppressed_mask())
+
+    def suppressed_mask(self, measure: str | None = None, level: str | None = None) -> np.ndarray:
+        """True for the areas whose value of ``measure`` the disclosure rule blanked (the
+        published ``<code>_suppressed`` column); all False for the index and domain scores."""
+        measure = measure or self.measure
+        table = self._data.levels[level or self.level].table
+        col = f"{measure}_suppressed"
+        if col not in table.columns:
+            return np.zeros(len(table), dtype=bool)
+        return table[col].fillna(False).astype(bool).to_numpy()
+
+    def higher_is_worse(self, measure: str | None = None) -> bool:
+        m = measure or self.measure
+        if m == INDEX_MEASURE or m.startswith(DOMAIN_PREFIX):
+            return True
+        return self._data.indicators.get(m, {}).get("direction",
+                                                    "higher_is_worse") == "higher_is_worse"
+
+    def summary(self, view: MapView | None = None) -> str:
+        """The map's text alternative (plain text): where the areas most at risk are."""
+        view = view or self.view()
+        t = self._data.levels[self.level].table
+        focus = self.in_focus()
+        areas = {"lsoa": "LSOAs", "ward": "wards", "borough": "boroughs"}[self.level]
+        names = t[name_col(self.level)].astype(str).to_numpy()
+        boroughs = None if self.level == "borough" else \
+            t["borough_name"].astype(str).to_numpy()[focus]
+        unit = self.measure_unit()
+        return risk_summary(view.values[focus], names[focus], boroughs,
+                            measure=self.measure_label(), areas=areas,
+                            higher_is_worse=self.higher_is_worse(),
+                            value_text=lambda v: _fmt(v, unit),
+                            suppressed=view.is_suppressed()[focus])
 
     # -- zoom -----------------------------------------------------------------------------------
     def focus_bounds(self) -> tuple[float, float, float, float]:
@@ -272,13 +329,13 @@ class AppState(param.Parameterized):
         out["value"] = view.values
         labels = np.array([*view.classes.labels, "No data"], dtype=object)
         out["class"] = labels[view.classes.classes]
+        sup = view.is_suppressed() & np.isnan(view.values)
+        out.loc[sup, "class"] = f"No value: {SUPPRESSED} (small count)"
+        out["value_suppressed"] = sup
         out["class_number"] = np.where(view.classes.classes < len(view.classes.labels),
                                        view.classes.classes + 1, 0)
         # London (or frame) rank of the value: 1 = most at risk
-        higher_is_worse = (self.measure == INDEX_MEASURE
-                           or self.measure.startswith(DOMAIN_PREFIX)
-                           or self._data.indicators.get(self.measure, {}).get(
-                               "direction", "higher_is_worse") == "higher_is_worse")
+        higher_is_worse = self.higher_is_worse()
         ranks = pd.Series(view.values).rank(ascending=not higher_is_worse, method="min")
         out["rank"] = ranks.astype("Int64").to_numpy()
         out = out[self.in_focus()]
@@ -370,11 +427,15 @@ class AppState(param.Parameterized):
             if ind_code not in lvl.table.columns:
                 continue
             v = float(row[ind_code]) if pd.notna(row[ind_code]) else float("nan")
+            sup_col = f"{ind_code}_suppressed"
+            suppressed = bool(row[sup_col]) if sup_col in lvl.table.columns and pd.notna(
+                row[sup_col]) else False
             pct = lvl.percentiles[ind_code].iloc[i] if ind_code in lvl.percentiles else np.nan
             indicators.append({"code": ind_code, "label": meta["label"], "unit": meta["unit"],
                                "domain": d.domains.get(meta.get("domain", ""), meta.get(
                                    "domain", "")),
                                "value": v, "percentile": float(pct),
+                               "suppressed": suppressed and math.isnan(v),
                                "direction": meta["direction"], "vintage": d.vintage(ind_code)})
         info["indicators"] = indicators
         # index and domains at this level

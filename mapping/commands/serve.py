@@ -12,6 +12,7 @@ from mapping.build import PROCESSED
 from mapping.commands.common import add_out_dir
 from mapping.config import output_dir
 from mapping.errors import MappingError
+from mapping.outputs import load_outputs
 
 APP = Path(__file__).resolve().parent.parent / "app" / "main.py"
 
@@ -63,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
     processed = output_dir(args.out_dir) / PROCESSED
     if not (processed / "manifest.json").exists():
         raise MappingError(f"no build found in {processed}: run `mapping build` first")
+    load_outputs(processed, verify=True)  # refuse a damaged or edited build before serving it
     env = {**os.environ, "MAPPING_PROCESSED_DIR": str(processed)}
     print(f"serving http://{args.address}:{args.port}/ from {processed}", flush=True)
     return subprocess.call(command(args), env=env)

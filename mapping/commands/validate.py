@@ -50,12 +50,34 @@ def run(args: argparse.Namespace) -> int:
         except DataValidationError as exc:
             problems.extend(exc.problems)
         else:
-            for code, n in missing.items():
-                if n:
-                    print(f"indicator {code}: {n} missing value(s)")
+            for line in indicator_report(inputs, missing):
+                print(line)
     if problems:
         raise DataValidationError(problems)
     print(f"valid: {len(record)} sources, {len(registry.indicators)} indicators")
     return 0
 
 
+def indicator_report(inputs: Inputs, missing: dict[str, int]) -> list[str]:
+    """One line per indicator with something to report: missing values at the mapped geography
+    with the markers found in the source (``[c]``, ``[x]``, ``blank``, ``NA``, ...), and rows
+    outside London that were ignored (Welsh and other English codes)."""
+    lines = []
+    for ind in inputs.registry.indicators:
+        parts = []
+        n = missing.get(ind.code, 0)
+        markers = inputs.markers(ind)
+        if n or markers:
+            text = f"{n} missing value(s)"
+            if markers:
+                text += " (markers in the source: " + ", ".join(
+                    f"{m} {k}" for m, k in markers.items()) + ")"
+            parts.append(text)
+        note = inputs.notes.get(ind.code, {})
+        if note.get("rows_outside_london"):
+            welsh = note.get("of_which_welsh", 0)
+            parts.append(f"{note['rows_outside_london']:,} row(s) outside London ignored"
+                         + (f", {welsh:,} of them Welsh" if welsh else ""))
+        if parts:
+            lines.append(f"indicator {ind.code}: " + "; ".join(parts))
+    return lines

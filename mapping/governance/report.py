@@ -91,6 +91,7 @@ th { background: #e8e8e8; }
 code { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .9em; word-break: break-word; }
 a { color: #0b4f9c; }
 a:focus { outline: 3px solid #b35900; outline-offset: 2px; }
+td a, th a, dd a { display: inline-block; min-height: 24px; line-height: 24px; }
 .status { font-weight: bold; }
 .problem { color: #8b0000; }
 .ok { color: #0b5d1e; }

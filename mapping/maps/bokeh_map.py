@@ -27,7 +27,8 @@ from bokeh.models import (
 from bokeh.plotting import figure
 from shapely.geometry import MultiPolygon, Polygon
 
-NO_DATA_COLOUR = "#bdbdbd"
+from mapping.maps.classify import NO_DATA_COLOUR
+
 WATER_COLOUR = "#c6dbef"
 OUTLINE_COLOUR = "#1a1a1a"
 
@@ -78,9 +79,11 @@ def polygon_source(frame: gpd.GeoDataFrame, columns: list[str]) -> ColumnDataSou
 
 
 def class_mapper(colours: Sequence[str]) -> LinearColorMapper:
-    """Maps class ``i`` (0 … k-1) to ``colours[i]`` and class ``k`` to the no-data colour."""
+    """Maps class ``i`` (0 … k-1) to ``colours[i]`` and classes ``k`` (no data) and ``k + 1``
+    (suppressed, told apart in tooltips) to the no-data colour."""
     palette = [*colours, NO_DATA_COLOUR]
-    return LinearColorMapper(palette=palette, low=0, high=len(palette))
+    return LinearColorMapper(palette=palette, low=0, high=len(palette),
+                             high_color=NO_DATA_COLOUR)
 
 
 def set_classes(mapper: LinearColorMapper, colours: Sequence[str]) -> None:
@@ -106,7 +109,8 @@ def map_figure(x_range: tuple[float, float], y_range: tuple[float, float], *,
 
 def add_choropleth(fig, source: ColumnDataSource, mapper: LinearColorMapper,
                    tooltips: list[tuple[str, str]], *, line_width: float = 0.15,
-                   fill_alpha: float = 1.0, visible: bool = True):
+                   fill_alpha: float = 1.0, visible: bool = True,
+                   formatters: dict | None = None):
     """Draw ``source`` filled through ``mapper`` from its ``cls`` column; hover and tap on it.
 
     Tooltips must use ``@field`` references only (Bokeh escapes them); never ``{safe}``.
@@ -121,7 +125,8 @@ def add_choropleth(fig, source: ColumnDataSource, mapper: LinearColorMapper,
         nonselection_fill_alpha=fill_alpha, nonselection_line_alpha=0.6,
         hover_line_color="#000000", hover_line_width=2,
         hover_fill_color={"field": "cls", "transform": mapper}, visible=visible)
-    fig.add_tools(HoverTool(renderers=[renderer], tooltips=tooltips, visible=False))
+    fig.add_tools(HoverTool(renderers=[renderer], tooltips=tooltips, visible=False,
+                            formatters=formatters or {}))
     fig.add_tools(TapTool(renderers=[renderer]))
     return renderer
 

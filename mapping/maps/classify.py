@@ -18,7 +18,10 @@ SCHEMES = {
 }
 SCHEME_LABELS = {"quantiles": "Quantiles (equal counts)", "natural_breaks": "Natural breaks "
                  "(Fisher–Jenks)", "equal_interval": "Equal intervals"}
-NO_DATA_COLOUR = "#bdbdbd"
+#: Areas without a value. Light grey: CIEDE2000 at least 7 from every class colour of every palette
+#: and k (2–9), also under simulated protanopia and deuteranopia (tests/test_a11y_colour.py); the
+#: former #bdbdbd was nearly identical to a YlGnBu class for people with deuteranopia.
+NO_DATA_COLOUR = "#d9d9d9"
 
 
 def _sample(palette256, k: int, lo: float = 0.0, hi: float = 1.0) -> list[str]:

@@ -688,7 +688,7 @@ def export_map(
         suppressed=(sub[sup_col].fillna(False).astype(bool).to_numpy()
                     if sup_col in sub.columns else None))
     side = (
-        '<aside class="mapping-side" aria-label="About this map">'
+        '<aside class="mapping-side" aria-label="About this map" tabindex="0">'
         f"<h1>{html_text(heading)}</h1>"
         f"<p>{html_text('; '.join(about))}.</p>"
         '<section class="mapping-summary" aria-labelledby="mapping-summary-h">'

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,26 @@ CODE_PATTERNS = {
 }
 LONDON_LAD = re.compile(r"^E09\d{6}$")
 
+#: Largest text input read, in MB (``MAPPING_MAX_INPUT_MB`` overrides). The biggest file of the
+#: data package is under 6 MB and a London LSOA table about 1 MB; a file far above this is almost
+#: certainly the wrong file (all of England at a finer level, a database dump), and reading it
+#: whole would take gigabytes of memory. The limit is checked before reading.
+DEFAULT_MAX_INPUT_MB = 64
+
+
+def max_input_bytes() -> int:
+    raw = os.environ.get("MAPPING_MAX_INPUT_MB", "")
+    try:
+        mb = float(raw) if raw.strip() else DEFAULT_MAX_INPUT_MB
+    except ValueError:
+        mb = DEFAULT_MAX_INPUT_MB
+    return int(mb * 1024 * 1024)
+
+
+def marker_name(marker: str) -> str:
+    """How a missing-value marker is reported (the empty cell as ``blank``)."""
+    return marker if marker else "blank"
+
 
 @dataclass
 class Table:
@@ -51,6 +72,8 @@ class Table:
     frame: pd.DataFrame
     path: Path
     missing: dict[str, int] = field(default_factory=dict)
+    #: column -> {marker ("[c]", "[x]", "blank", "NA", ...): count}, for the numeric columns
+    markers: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def missing_total(self) -> int:
         return int(sum(self.missing.values()))
@@ -67,6 +90,19 @@ class Numeric:
 
 def read_text(path: Path) -> str:
     """Read a text file as UTF-8 (a BOM is tolerated), with clear errors otherwise."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise DataValidationError.single(path, "file not found") from None
+    limit = max_input_bytes()
+    if size > limit:
+        raise DataValidationError.single(
+            path,
+            f"file is {size / 2**20:,.1f} MB, above the {limit / 2**20:,.0f} MB limit for one "
+            "input file (a London LSOA table is about 1 MB): keep only the rows and columns "
+            "needed, or raise the limit with MAPPING_MAX_INPUT_MB if the file really is this "
+            "large",
+        )
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -192,6 +228,7 @@ def validate(
     out = frame.copy()
     out[code_column] = codes
     missing_counts: dict[str, int] = {}
+    marker_counts: dict[str, dict[str, int]] = {}
     named = set(wanted)
     for spec in numeric:
         cols = [c for c in frame.columns if c not in named] if spec.columns == "*" else spec.columns
@@ -215,10 +252,14 @@ def validate(
                     )
             if is_missing.any():
                 missing_counts[col] = int(is_missing.sum())
+                counts = raw[is_missing].value_counts()
+                marker_counts[col] = {marker_name(str(k)): int(v)
+                                      for k, v in sorted(counts.items())}
             out[col] = values
     if problems:
         raise DataValidationError(problems)
     if rename:
         out = out.rename(columns=rename)
         missing_counts = {rename.get(k, k): v for k, v in missing_counts.items()}
-    return Table(out.reset_index(drop=True), path, missing_counts)
+        marker_counts = {rename.get(k, k): v for k, v in marker_counts.items()}
+    return Table(out.reset_index(drop=True), path, missing_counts, marker_counts)
