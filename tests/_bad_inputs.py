@@ -278,16 +278,6 @@ def first_message(stderr: str, expect: tuple[str, ...] = ()) -> str:
     return lines[0] if lines else ""
 
 
-def make_data_copy(data_dir: Path, root: Path) -> Path:
-    """A symlink farm of the data package (as the ``data_copy`` fixture makes)."""
-    for path in data_dir.rglob("*"):
-        if path.is_file():
-            target = root / path.relative_to(data_dir)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.symlink_to(path)
-    return root
-
-
 def seed_outputs(processed: Path, out: Path, cache: Path | None = None) -> None:
     """A previous build (and a fake release of it) in ``out``, with the workbook cache."""
     shutil.copytree(processed, out / "processed")

@@ -17,6 +17,22 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 REPO = Path(__file__).resolve().parent.parent
 
+
+@contextlib.contextmanager
+def launch_chromium():
+    """Debian chromium driven by Playwright's sync API, stopped on exit. Use it in fixtures of
+    module scope at most: a running sync Playwright holds the thread's event loop."""
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415
+
+    if not Path(CHROMIUM).exists():
+        raise AssertionError(f"Debian chromium is needed at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
 #: Finds the map's Bokeh PlotView (walking the view tree) and exposes helpers on window.
 JS_HELPERS = """() => {
   function walk(v, pred) {

@@ -39,7 +39,11 @@ def processed_dir(build_root) -> Path:
 def data_copy(data_dir, tmp_path) -> Path:
     """A writable stand-in for the data package: symlinks to every real file, so a test can
     replace one file with a broken copy without touching the real package."""
-    root = tmp_path / "data"
+    return make_data_copy(data_dir, tmp_path / "data")
+
+
+def make_data_copy(data_dir: Path, root: Path) -> Path:
+    """A symlink farm of the data package under ``root``."""
     for path in data_dir.rglob("*"):
         if path.is_file():
             target = root / path.relative_to(data_dir)

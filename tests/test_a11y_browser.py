@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.app_browser import CHROMIUM, CHROMIUM_ARGS, REPO, serve_app, settle, wait_idle
+from tests.app_browser import CHROMIUM, REPO, launch_chromium, serve_app, settle, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -49,10 +49,8 @@ def app_url(build_root, tmp_path_factory):
 def browser():
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: install the front-end assets with `make setup` (npm ci)")
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launch_chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.app_browser import CHROMIUM, CHROMIUM_ARGS, serve_app, settle, wait_idle
+from tests.app_browser import CHROMIUM, launch_chromium, serve_app, settle, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -34,10 +34,8 @@ def app_url(build_root, tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser():
     # module scope: the sync Playwright loop must stop before other modules run asyncio code
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launch_chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

@@ -14,10 +14,10 @@ import pytest
 
 from mapping.app.page import TITLE
 from mapping.cli import main
-from tests._bad_inputs import make_data_copy
 from tests._export_pages import HOSTILE, Page, script_count
 from tests._hostile_build import BOROUGH, INDICATOR, LABEL, hostile_build
-from tests.app_browser import CHROMIUM, CHROMIUM_ARGS, serve_app, settle, wait_idle
+from tests.app_browser import launch_chromium, serve_app, settle, wait_idle
+from tests.conftest import make_data_copy
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -55,12 +55,8 @@ def app_url(hostile_out, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Debian chromium is needed at {CHROMIUM}")
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launch_chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

@@ -11,42 +11,12 @@ import pytest
 from mapping.cli import main
 from mapping.errors import DataValidationError
 from mapping.registry import load_registry
+from tests._bad_inputs import USER_REGISTRY
 
 pytestmark = pytest.mark.slow
 
-REGISTRY_FILE = """
-[[source]]
-id = "borough_wifi_survey"
-publisher = "Example borough"
-title = "Households without home internet (survey estimate)"
-release_date = "2026-10-01"
-url = "https://example.org/survey"
-licence = "OGL-UK-3.0"
-attribution = "Example borough survey 2026, OGL v3.0."
-path = "no_internet.csv"
-reader = "csv_by_code"
-geography = "lsoa21"
-personal_data = "aggregate"
-refresh = "annual"
-decision = "DR-0002"
-
-[[indicator]]
-code = "no_home_internet_pct"
-label = "Households without home internet"
-domain = "connectivity"
-unit = "%"
-direction = "higher_is_worse"
-geography = "lsoa21"
-vintage = "2026"
-role = "input"
-source = "borough_wifi_survey"
-decision = "DR-0002"
-description = "Survey estimate of households without a home internet connection."
-range = [0, 100]
-[indicator.value]
-source = "borough_wifi_survey"
-column = "no_internet_pct"
-"""
+REGISTRY_FILE = USER_REGISTRY.format(geography="lsoa21",
+                                     label="Households without home internet")
 
 
 @pytest.fixture

@@ -28,32 +28,23 @@ from mapping.sources.tabular import (
 COUNT = Numeric("*", lo=0)
 
 
-def census_lsoa(path: Path) -> Table:
-    """Census 2021 Nomis bulk table at LSOA 2021 (``date, geography, geography code, …``)."""
+def _census_bulk(path: Path, kind: str, prefix: str) -> Table:
+    """A Census 2021 Nomis bulk table: ``date, geography, geography code`` then counts."""
     frame = parse_csv(path, read_text(path))
-    return validate(
-        frame.drop(columns=["date"], errors="ignore"),
-        path,
-        code_column="geography code",
-        code_kind="lsoa",
-        required=("geography",),
-        numeric=(COUNT,),
-        rename={"geography code": "lsoa21_code", "geography": "lsoa21_name"},
-    )
+    return validate(frame.drop(columns=["date"], errors="ignore"), path,
+                    code_column="geography code", code_kind=kind, required=("geography",),
+                    numeric=(COUNT,),
+                    rename={"geography code": f"{prefix}_code", "geography": f"{prefix}_name"})
+
+
+def census_lsoa(path: Path) -> Table:
+    """Census 2021 Nomis bulk table at LSOA 2021 (codes in ``lsoa21_code``)."""
+    return _census_bulk(path, "lsoa", "lsoa21")
 
 
 def census_ltla(path: Path) -> Table:
-    """Census 2021 Nomis bulk table for local authorities."""
-    frame = parse_csv(path, read_text(path))
-    return validate(
-        frame.drop(columns=["date"], errors="ignore"),
-        path,
-        code_column="geography code",
-        code_kind="lad",
-        required=("geography",),
-        numeric=(COUNT,),
-        rename={"geography code": "lad_code", "geography": "lad_name"},
-    )
+    """Census 2021 Nomis bulk table for local authorities (codes in ``lad_code``)."""
+    return _census_bulk(path, "lad", "lad")
 
 
 def nomis_extract(path: Path) -> Table:
