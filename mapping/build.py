@@ -34,6 +34,7 @@ import pandas as pd
 import shapely
 
 from mapping import io
+from mapping.config import PROCESSED  # re-exported: mapping.build.PROCESSED
 from mapping.disclosure import suppress
 from mapping.errors import DataValidationError, Problem
 from mapping.geography.apportion import msoa_to_lsoa
@@ -44,7 +45,6 @@ from mapping.registry import Indicator, Registry, load_registry
 from mapping.sources import READERS, Table
 from mapping.sources.readers import iod2019_workbook
 
-PROCESSED = "processed"
 WEB_TOLERANCE_M = 50.0
 WEB_DECIMALS = 5
 ID_COLUMNS = ["lsoa21_code", "lsoa21_name", "msoa21_code", "ward24_code", "ward24_name",

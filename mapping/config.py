@@ -16,6 +16,8 @@ from pathlib import Path
 
 DEFAULT_DATA_DIR = Path("../shared/data")
 DEFAULT_OUTPUT_DIR = Path("data")
+#: the folder under the output directory that holds the current build
+PROCESSED = "processed"
 
 
 class ConfigError(RuntimeError):

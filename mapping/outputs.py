@@ -7,7 +7,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import geopandas as gpd
 import pandas as pd
 
 from mapping.config import output_dir
@@ -32,7 +31,10 @@ class Outputs:
     def table(self, name: str) -> pd.DataFrame:
         return pd.read_csv(self.root / name, dtype={"population": "int64"})
 
-    def geo(self, name: str) -> gpd.GeoDataFrame:
+    def geo(self, name: str):
+        """A GeoJSON output as a GeoDataFrame (geopandas is imported here, not at start-up)."""
+        import geopandas as gpd  # noqa: PLC0415
+
         return gpd.read_file(self.root / name, engine="pyogrio")
 
 

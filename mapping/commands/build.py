@@ -6,7 +6,6 @@ import argparse
 import time
 from pathlib import Path
 
-from mapping.build import PROCESSED, BuildOptions, build
 from mapping.commands.common import add_data_dir, add_out_dir
 from mapping.config import data_dir, output_dir
 
@@ -32,6 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mapping.build import PROCESSED, BuildOptions, build  # noqa: PLC0415 (fast --help)
+
     start = time.perf_counter()
     opts = BuildOptions(
         data_dir=data_dir(args.data_dir),

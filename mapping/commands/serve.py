@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
 
-from mapping.build import PROCESSED
 from mapping.commands.common import add_out_dir
-from mapping.config import output_dir
+from mapping.config import PROCESSED, output_dir
 from mapping.errors import MappingError
 from mapping.outputs import load_outputs
 
@@ -67,4 +65,6 @@ def run(args: argparse.Namespace) -> int:
     load_outputs(processed, verify=True)  # refuse a damaged or edited build before serving it
     env = {**os.environ, "MAPPING_PROCESSED_DIR": str(processed)}
     print(f"serving http://{args.address}:{args.port}/ from {processed}", flush=True)
-    return subprocess.call(command(args), env=env)
+    cmd = command(args)
+    # replace this process with the server: one process to signal and to stop, no orphans
+    os.execve(cmd[0], cmd, env)

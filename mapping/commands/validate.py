@@ -5,12 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from mapping.build import Inputs, check_inputs, indicator_tables
 from mapping.commands.common import add_data_dir
 from mapping.config import data_dir
 from mapping.errors import DataValidationError
 from mapping.registry import load_registry
-from mapping.sources import Table
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,6 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mapping.build import Inputs, check_inputs, indicator_tables  # noqa: PLC0415
+    from mapping.sources import Table  # noqa: PLC0415
+
     root = data_dir(args.data_dir)
     registry = load_registry([Path(p) for p in args.indicators])
     record, problems = check_inputs(registry, root)
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def indicator_report(inputs: Inputs, missing: dict[str, int]) -> list[str]:
+def indicator_report(inputs, missing: dict[str, int]) -> list[str]:
     """One line per indicator with something to report: missing values at the mapped geography
     with the markers found in the source (``[c]``, ``[x]``, ``blank``, ``NA``, ...), and rows
     outside London that were ignored (Welsh and other English codes)."""

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import mapclassify
 import numpy as np
 from bokeh.palettes import Cividis256, Viridis256, YlGnBu, YlOrRd
 
+#: scheme name → mapclassify class name (imported on first use: mapclassify takes ~2 s to load)
 SCHEMES = {
-    "quantiles": mapclassify.Quantiles,
-    "natural_breaks": mapclassify.FisherJenks,
-    "equal_interval": mapclassify.EqualInterval,
+    "quantiles": "Quantiles",
+    "natural_breaks": "FisherJenks",
+    "equal_interval": "EqualInterval",
 }
 SCHEME_LABELS = {"quantiles": "Quantiles (equal counts)", "natural_breaks": "Natural breaks "
                  "(Fisher–Jenks)", "equal_interval": "Equal intervals"}
@@ -80,7 +80,9 @@ def classify(values, scheme: str = "quantiles", k: int = 5, palette_name: str = 
         classes[ok] = 0
         bins = (float(values[ok].max()),)
     else:
-        fitted = SCHEMES[scheme](values[ok], k=k_eff)
+        import mapclassify  # noqa: PLC0415
+
+        fitted = getattr(mapclassify, SCHEMES[scheme])(values[ok], k=k_eff)
         classes[ok] = fitted.yb
         bins = tuple(float(b) for b in fitted.bins)
     colours = tuple(palette(palette_name, max(k_eff, 2))[:k_eff]) if k_eff > 1 else (
