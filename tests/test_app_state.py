@@ -288,3 +288,68 @@ def test_fit_ranges_keeps_the_aspect():
     (x0, x1), (y0, y1) = fit_ranges((0, 0, 10_000, 1_000), aspect=1.5)
     assert (x1 - x0) / (y1 - y0) == pytest.approx(1.5)
     assert x0 < 0 and x1 > 10_000
+
+
+BOROUGH_ONLY = ["ofcom_below_uso_pct", "ofcom_full_fibre_pct", "ofcom_gigabit_pct",
+                "ofcom_4g_all_operators_pct", "ofcom_5g_any_pct", "older_living_alone_pct"]
+
+
+def test_borough_only_indicators_are_offered_at_borough_level(app, data):
+    assert sorted(data.borough_only) == sorted(BOROUGH_ONLY)
+    app.state.level = "borough"
+    offered = {k for g in app.w_measure.groups.values() for k in g.values()}
+    assert set(BOROUGH_ONLY) <= offered
+    assert set(BOROUGH_ONLY) <= set(app.state.measures())
+    assert set(app.w_measure.groups["Borough-only indicators"].values()) == set(BOROUGH_ONLY)
+
+
+@pytest.mark.parametrize("level", ["lsoa", "ward"])
+def test_borough_only_indicators_are_not_offered_below_boroughs(app, level):
+    app.state.level = level
+    offered = {k for g in app.w_measure.groups.values() for k in g.values()}
+    assert not set(BOROUGH_ONLY) & offered
+    assert not set(BOROUGH_ONLY) & set(app.state.measures())
+
+
+@pytest.mark.parametrize("code", BOROUGH_ONLY)
+def test_borough_only_values_in_the_map_source_match_the_build(app, processed_dir, code):
+    built = pd.read_csv(processed_dir / "borough_indicators.csv").set_index("borough_code")
+    app.state.param.update(level="borough", measure=code)
+    src = app._sources["borough"]
+    np.testing.assert_allclose(np.asarray(src.data["value"], dtype=float),
+                               built.loc[src.data["code"], code].to_numpy(dtype=float),
+                               rtol=1e-6)
+    table = app.state.table().set_index("code")
+    np.testing.assert_allclose(table["value"], built.loc[table.index, code], rtol=1e-9)
+    assert app.state.measure_unit() == "%"
+    assert all(label.endswith(" %") for label in app.state.view().classes.labels)
+    csv = app.state.csv()
+    assert f"({code}); unit: %" in csv
+
+
+def test_borough_only_measure_from_a_url_shows_boroughs(data):
+    s = AppState(data)
+    s.from_query({"measure": "ofcom_full_fibre_pct", "level": "lsoa", "area": "E09000003"})
+    assert (s.measure, s.level, s.selected) == ("ofcom_full_fibre_pct", "borough", "E09000003")
+    assert "boroughs only" in s.note
+    # leaving the borough level goes back to the index, with a note
+    s.level = "ward"
+    assert s.measure == INDEX_MEASURE and "boroughs only" in s.note
+
+
+def test_higher_is_better_coverage_is_not_called_more_at_risk(app, processed_dir):
+    built = pd.read_csv(processed_dir / "borough_indicators.csv")
+    app.state.param.update(level="borough", measure="ofcom_full_fibre_pct")
+    worst = built.loc[built["ofcom_full_fibre_pct"].idxmin(), "borough_name"]
+    best = built.loc[built["ofcom_full_fibre_pct"].idxmax(), "borough_name"]
+    text = app.state.summary()
+    assert "lowest values" in text and f"are {worst} (" in text
+    assert f"Least at risk: {best} (" in text
+    table = app.state.table()
+    assert table.iloc[0]["name"] == worst and table.iloc[0]["rank"] == 1
+    assert "<b>less</b> risk" in app.legend.object
+    assert "more at risk" not in app.legend.object
+    assert "(%)" in app.legend.object
+    profile = app.state.profile("E09000003", "borough")
+    fibre = [i for i in profile["indicators"] if i["code"] == "ofcom_full_fibre_pct"]
+    assert fibre and fibre[0]["unit"] == "%" and fibre[0]["direction"] == "higher_is_better"

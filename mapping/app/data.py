@@ -105,8 +105,18 @@ class AppData:
     def input_indicators(self) -> list[str]:
         return self.spec.indicator_codes
 
-    def measures(self) -> dict[str, str]:
-        """Measure key -> display label: the index, its domains, then every indicator."""
+    @property
+    def borough_only(self) -> list[str]:
+        """Indicators published for boroughs only (registry geography ``lad``): columns of the
+        borough table with no LSOA values, in manifest order."""
+        lsoa_cols = set(self.levels["lsoa"].table.columns)
+        boro_cols = set(self.levels["borough"].table.columns)
+        return [c for c in self.indicators if c not in lsoa_cols and c in boro_cols]
+
+    def measures(self, level: str | None = None) -> dict[str, str]:
+        """Measure key -> display label: the index, its domains, every indicator with LSOA
+        values, then the borough-only indicators. With ``level`` ``"lsoa"`` or ``"ward"`` the
+        borough-only indicators are left out (they have no values at those levels)."""
         out = {INDEX_MEASURE: "Digital exclusion risk index (composite)"}
         for code, name in self.domains.items():
             out[DOMAIN_PREFIX + code] = f"Domain: {name}"
@@ -115,7 +125,14 @@ class AppData:
             if code in lsoa_cols:
                 suffix = " (validation)" if meta.get("role") == "validation" else ""
                 out[code] = f"{meta['label']}{suffix}"
+        if level in (None, "borough"):
+            for code in self.borough_only:
+                out[code] = str(self.indicators[code]["label"])
         return out
+
+    def measure_levels(self, measure: str) -> tuple[str, ...]:
+        """The levels at which ``measure`` has values."""
+        return ("borough",) if measure in self.borough_only else tuple(LEVELS)
 
     def vintage(self, code: str) -> str:
         try:

@@ -84,7 +84,8 @@ const k = mapper.palette.length - 1;
 const c = src.data.cls[special_vars.index];
 if (c > k) return "suppressed";
 if (c == k || value == null || isNaN(value)) return "no data";
-return Number(value).toLocaleString("en-GB", {maximumSignificantDigits: 4});
+const text = Number(value).toLocaleString("en-GB", {maximumSignificantDigits: 4});
+return unit == "%" ? text + " %" : text;
 """
 CLASS_JS = """
 const k = mapper.palette.length - 1;
@@ -178,6 +179,7 @@ class MapApp:
         self._sources: dict[str, object] = {}
         self._renderers: dict[str, object] = {}
         self._class_formatters: list = []
+        self._value_formatters: list = []
         self._build_figure()
         self._build_widgets()
         self._wire()
@@ -247,9 +249,10 @@ class MapApp:
         tooltips += [("Value", "@value{custom}"), ("Class", "@cls{custom}")]
         class_fmt = CustomJSHover(args={"mapper": self.mapper, "labels": []}, code=CLASS_JS)
         self._class_formatters.append(class_fmt)
-        formatters = {"@value": CustomJSHover(args={"src": src, "mapper": self.mapper},
-                                              code=VALUE_JS),
-                      "@cls": class_fmt}
+        value_fmt = CustomJSHover(args={"src": src, "mapper": self.mapper,
+                                        "unit": self.state.measure_unit()}, code=VALUE_JS)
+        self._value_formatters.append(value_fmt)
+        formatters = {"@value": value_fmt, "@cls": class_fmt}
         renderer = bm.add_choropleth(self.fig, src, self.mapper, tooltips,
                                      line_width=0.15 if level == "lsoa" else 0.4,
                                      fill_alpha=0.72 if self.state.tiles else 1.0,
@@ -272,14 +275,8 @@ class MapApp:
     # -- widgets --------------------------------------------------------------------------------
     def _build_widgets(self) -> None:
         s, d = self.state, self.data
-        measures = d.measures()
-        groups = {
-            "Composite index": {measures[INDEX_MEASURE]: INDEX_MEASURE},
-            "Domains": {v: k for k, v in measures.items() if k.startswith(DOMAIN_PREFIX)},
-            "Indicators": {v: k for k, v in measures.items()
-                           if k != INDEX_MEASURE and not k.startswith(DOMAIN_PREFIX)},
-        }
-        self.w_measure = pn.widgets.Select(label="Measure", groups=groups, value=s.measure,
+        self.w_measure = pn.widgets.Select(label="Measure", groups=self._measure_groups(),
+                                           value=s.measure,
                                            sizing_mode="stretch_width")
         self.w_level = pn.widgets.RadioButtonGroup(
             label="Areas", options={v: k for k, v in LEVELS.items()}, value=s.level,
@@ -360,6 +357,21 @@ class MapApp:
         self.usage_pane = markdown_pane(sizing_mode="stretch_width")
         self.share = html_pane(sizing_mode="stretch_width")
 
+    def _measure_groups(self) -> dict[str, dict[str, str]]:
+        """The measure list for the current level: borough-only indicators in their own group,
+        offered at the borough level only."""
+        measures = self.state.measures()
+        only = set(self.data.borough_only)
+        groups = {
+            "Composite index": {measures[INDEX_MEASURE]: INDEX_MEASURE},
+            "Domains": {v: k for k, v in measures.items() if k.startswith(DOMAIN_PREFIX)},
+            "Indicators": {v: k for k, v in measures.items()
+                           if k != INDEX_MEASURE and not k.startswith(DOMAIN_PREFIX)
+                           and k not in only},
+            "Borough-only indicators": {v: k for k, v in measures.items() if k in only},
+        }
+        return {name: g for name, g in groups.items() if g}
+
     # -- wiring ---------------------------------------------------------------------------------
     def _wire(self) -> None:
         s = self.state
@@ -411,6 +423,9 @@ class MapApp:
     def _sync_widgets(self, *_events) -> None:
         """Widgets follow the state (after a reset, a URL or a search changed it)."""
         s = self.state
+        groups = self._measure_groups()
+        if self.w_measure.groups != groups:
+            self.w_measure.groups = groups
         pairs = [(self.w_measure, s.measure), (self.w_level, s.level), (self.w_scheme, s.scheme),
                  (self.w_k, s.k), (self.w_palette, s.palette),
                  (self.w_boroughs, list(s.boroughs)), (self.w_rescale, s.rescale),
@@ -470,14 +485,16 @@ class MapApp:
         bm.set_classes(self.mapper, view.classes.colours)
         for fmt_model in self._class_formatters:
             fmt_model.args = {**fmt_model.args, "labels": list(view.classes.labels)}
+        for fmt_model in self._value_formatters:
+            fmt_model.args = {**fmt_model.args, "unit": view.unit}
         for level, r in self._renderers.items():
             r.visible = level == s.level
         self._view = view
         self._render_legend(view)
         self.summary.object = (f'<p id="map-summary"><b>In words:</b> {e(s.summary(view))}</p>')
         self._render_weights()
-        self.message.object = s.message
-        self.message.visible = bool(s.message)
+        self.message.object = " ".join(m for m in (s.note, s.message) if m)
+        self.message.visible = bool(s.note or s.message)
         self._sync_selection()
         self.update_table(view)
         return view
@@ -502,7 +519,8 @@ class MapApp:
         direction = ""
         meta = self.data.indicators.get(s.measure)
         if meta is not None and meta.get("direction") == "higher_is_better":
-            direction = "<p class=\"muted\">Higher values mean <b>less</b> risk.</p>"
+            direction = ("<p class=\"muted\">Higher values mean <b>less</b> risk: the "
+                         "lowest values are the most at risk.</p>")
         elif s.measure == INDEX_MEASURE or s.measure.startswith(DOMAIN_PREFIX):
             direction = "<p class=\"muted\">Higher score = more at risk of digital exclusion."\
                         "</p>"
@@ -708,7 +726,10 @@ class MapApp:
         t = s.table(view or self._view)
         # Tabulator sets column titles as HTML: the indicator label is escaped
         self.table.titles = {"code": "Code", "name": "Name", "ward": "Ward", "borough": "Borough",
-                             "population": "Residents", "value": e(self._view.label[:60]),
+                             "population": "Residents",
+                             "value": e(self._view.label[:60]) + (
+                                 f" ({e(self._view.unit)})" if self._view.unit
+                                 and self._view.unit != "score" else ""),
                              "class": "Map class", "class_number": "Class (1 = lowest)",
                              "rank": "Rank (1 = most at risk)"}
         # the value cell shows the word "suppressed" (or "no data"), never blank or NaN

@@ -46,6 +46,7 @@ from mapping.maps.summary import risk_summary
 PALETTE_LABELS = {"viridis": "Viridis (colour-blind safe)", "cividis": "Cividis (colour-blind "
                   "safe)", "ylorrd": "Yellow–orange–red", "ylgnbu": "Yellow–green–blue"}
 MAX_SEARCH_RESULTS = 25
+_PLURAL = {"lsoa": "LSOAs", "ward": "wards", "borough": "boroughs"}
 _CODE_RE = re.compile(r"^E0[0-9]{7}$")
 
 
@@ -115,6 +116,7 @@ class AppState(param.Parameterized):
     libraries = param.Boolean(default=False)
     tiles = param.Boolean(default=False)
     message = param.String(default="", doc="Problem with the last method choice, shown to the user")
+    note = param.String(default="", doc="Why the measure or level was changed for the user")
 
     def __init__(self, data: AppData, **params):
         self._data = data
@@ -125,6 +127,34 @@ class AppState(param.Parameterized):
             self.weights = self.default_weights()
         self._last_good: pd.DataFrame | None = None
         self.param.watch(self._carry_selection, "level")
+        self.param.watch(self._fit_measure_to_level, ["measure", "level"])
+        self._fit_measure_to_level()
+
+    def _fit_measure_to_level(self, *events) -> None:
+        """Borough-only indicators have values for boroughs only. Choosing one (from the list,
+        a URL or a script) switches the map to boroughs; leaving the borough level while one is
+        shown switches the measure back to the index. Either way :attr:`note` says why."""
+        if getattr(self, "_fitting", False):
+            return
+        names = {ev.name for ev in events}
+        if names and self.note:
+            self.note = ""
+        if self.level in self._data.measure_levels(self.measure):
+            return
+        label = self.measure_label()
+        self._fitting = True
+        try:
+            if "level" in names and "measure" not in names:
+                self.param.update(
+                    measure=INDEX_MEASURE,
+                    note=f"{label} is published for boroughs only, so the map now shows the "
+                         f"composite index for {_PLURAL[self.level]}.")
+            else:
+                self.param.update(level="borough",
+                                  note=f"{label} is published for boroughs only, so the map "
+                                       "shows boroughs.")
+        finally:
+            self._fitting = False
 
     def _carry_selection(self, ev) -> None:
         """On a level change, select the new level's area that holds the old selection."""
@@ -160,6 +190,10 @@ class AppState(param.Parameterized):
                 and self.normalisation == spec.indicator_level.normalisation
                 and self.aggregation == spec.domain_level.aggregation
                 and not self.frame_codes())
+
+    def measures(self, level: str | None = None) -> dict[str, str]:
+        """The measures offered at ``level`` (default: the current level): key -> label."""
+        return self._data.measures(level or self.level)
 
     def measure_label(self, measure: str | None = None) -> str:
         return self._data.measures()[measure or self.measure]
@@ -285,7 +319,7 @@ class AppState(param.Parameterized):
         view = view or self.view()
         t = self._data.levels[self.level].table
         focus = self.in_focus()
-        areas = {"lsoa": "LSOAs", "ward": "wards", "borough": "boroughs"}[self.level]
+        areas = _PLURAL[self.level]
         names = t[name_col(self.level)].astype(str).to_numpy()
         boroughs = None if self.level == "borough" else \
             t["borough_name"].astype(str).to_numpy()[focus]
@@ -583,6 +617,8 @@ class AppState(param.Parameterized):
                     and sum(w) > 0):
                 upd["weights"] = w
         level = upd.get("level", self.level)
+        if level not in self._data.measure_levels(upd.get("measure", self.measure)):
+            level = "borough"  # a borough-only measure shows boroughs (_fit_measure_to_level)
         codes = set(self._data.levels[level].codes)
         every = set().union(*(set(lv.codes) for lv in self._data.levels.values()))
         for key, name, valid in (("area", "selected", codes), ("a", "compare_a", every),

@@ -5,6 +5,7 @@ Shared by the Bokeh app and the folium exports so that a map looks the same in b
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,9 +83,14 @@ def classify(values, scheme: str = "quantiles", k: int = 5, palette_name: str = 
     else:
         import mapclassify  # noqa: PLC0415
 
-        fitted = getattr(mapclassify, SCHEMES[scheme])(values[ok], k=k_eff)
+        with warnings.catch_warnings():
+            # few distinct values (e.g. a borough-only coverage share, mostly 0 or 100): the
+            # quantile scheme merges equal breaks and says so; fewer classes is the answer
+            warnings.filterwarnings("ignore", "Not enough unique values", UserWarning)
+            fitted = getattr(mapclassify, SCHEMES[scheme])(values[ok], k=k_eff)
         classes[ok] = fitted.yb
         bins = tuple(float(b) for b in fitted.bins)
+        k_eff = len(bins)
     colours = tuple(palette(palette_name, max(k_eff, 2))[:k_eff]) if k_eff > 1 else (
         palette(palette_name, 2)[1],)
     lows = (float(values[ok].min()), *bins[:-1])
