@@ -127,3 +127,16 @@ def test_export_and_report_text_colours():
         assert colour in report.TEMPLATE
         assert contrast_ratio(colour, "#ffffff") >= 4.5
     assert contrast_ratio("#1a1a1a", "#e8e8e8") >= 4.5  # table headings
+
+
+def test_dark_always_means_more_risk():
+    """Full-fibre coverage (higher is better): the lowest values get the darkest colour."""
+    from mapping.maps.classify import classify, palette
+
+    values = [10.0, 20.0, 30.0, 40.0, 50.0]
+    worse = classify(values, "equal_interval", 5, "viridis")
+    better = classify(values, "equal_interval", 5, "viridis", higher_is_worse=False)
+    assert list(worse.colours) == palette("viridis", 5)
+    assert list(better.colours) == palette("viridis", 5)[::-1]
+    assert better.colour_of()[0] == worse.colour_of()[-1]  # 10 % coverage: darkest
+    assert better.labels == worse.labels  # labels stay in ascending order of value

@@ -288,7 +288,8 @@ class AppState(param.Parameterized):
         """Values and classes for the map (and the table, which shows the same)."""
         vals = self.values()
         fmt = "{:.3g}"
-        classes = classify(vals, self.scheme, self.k, self.palette, fmt=fmt)
+        classes = classify(vals, self.scheme, self.k, self.palette, fmt=fmt,
+                           higher_is_worse=self.higher_is_worse())
         unit = self.measure_unit()
         if unit == "%":
             classes = dataclasses.replace(

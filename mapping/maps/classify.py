@@ -66,8 +66,12 @@ class Classes:
 
 
 def classify(values, scheme: str = "quantiles", k: int = 5, palette_name: str = "viridis",
-             fmt: str = "{:.3g}") -> Classes:
-    """Classify ``values`` (NaN = no data) with a named scheme into ``k`` classes."""
+             fmt: str = "{:.3g}", higher_is_worse: bool = True) -> Classes:
+    """Classify ``values`` (NaN = no data) with a named scheme into ``k`` classes.
+
+    Colours always run light (less risk) to dark (more risk): for a measure where a higher
+    value is better (e.g. full-fibre coverage) the palette is reversed, so the lowest values
+    get the darkest colour. Classes, bins and labels stay in ascending order of value."""
     if scheme not in SCHEMES:
         raise ValueError(f"unknown scheme {scheme!r}; choose from {', '.join(SCHEMES)}")
     values = np.asarray(values, dtype=float)
@@ -96,5 +100,7 @@ def classify(values, scheme: str = "quantiles", k: int = 5, palette_name: str = 
     lows = (float(values[ok].min()), *bins[:-1])
     labels = tuple(f"{fmt.format(lo)} to {fmt.format(hi)}" for lo, hi in zip(lows, bins,
                                                                                 strict=True))
+    if not higher_is_worse:
+        colours = colours[::-1]
     classes = np.where(classes == -1, len(colours), classes)
     return Classes(classes, bins, colours, labels)

@@ -572,7 +572,8 @@ def export_map(
             else ranks(values, meas.direction))
     shown = frame["borough_code"].isin(chosen).to_numpy()
     basis = values if class_frame == "london" else values[shown]
-    classes = classify(basis.to_numpy(), scheme, k, palette)
+    classes = classify(basis.to_numpy(), scheme, k, palette,
+                       higher_is_worse=meas.direction != "higher_is_better")
     if class_frame == "london":
         cls = classes.classes[shown]
     else:
