@@ -19,6 +19,32 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @contextlib.contextmanager
+def app_server(out_dir: Path, tmp_path_factory):
+    """``mapping serve`` on the build in ``out_dir`` with its own usage database; yields the URL."""
+    if not Path(CHROMIUM).exists():
+        raise AssertionError(f"Debian chromium is needed at {CHROMIUM} (apt-get install chromium)")
+    usage = tmp_path_factory.mktemp("usage") / "usage.sqlite"
+    with serve_app(out_dir, {"MAPPING_USAGE_DB": str(usage)}) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def fresh_page(browser, record_dialogs: bool = False):
+    """A page in a fresh browser context (1400 × 950, downloads accepted); with
+    ``record_dialogs`` every JavaScript dialog is dismissed and its message kept in
+    ``page.dialogs``."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 950}, accept_downloads=True)
+    page = ctx.new_page()
+    if record_dialogs:
+        page.dialogs = []
+        page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    try:
+        yield page
+    finally:
+        ctx.close()
+
+
+@contextlib.contextmanager
 def launch_chromium():
     """Debian chromium driven by Playwright's sync API, stopped on exit. Use it in fixtures of
     module scope at most: a running sync Playwright holds the thread's event loop."""

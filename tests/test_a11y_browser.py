@@ -8,12 +8,18 @@ Playwright; nothing third-party is committed.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.app_browser import CHROMIUM, REPO, launch_chromium, serve_app, settle, wait_idle
+from tests.app_browser import (
+    REPO,
+    app_server,
+    fresh_page,
+    launch_chromium,
+    settle,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -38,10 +44,7 @@ ACTIVE = """() => { let a = document.activeElement;
 
 @pytest.fixture(scope="module")
 def app_url(build_root, tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Debian chromium is needed at {CHROMIUM}")
-    usage = tmp_path_factory.mktemp("usage") / "usage.sqlite"
-    with serve_app(build_root, {"MAPPING_USAGE_DB": str(usage)}) as url:
+    with app_server(build_root, tmp_path_factory) as url:
         yield url
 
 
@@ -55,10 +58,8 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    ctx = browser.new_context(viewport={"width": 1400, "height": 950})
-    pg = ctx.new_page()
-    yield pg
-    ctx.close()
+    with fresh_page(browser) as pg:
+        yield pg
 
 
 def axe(page) -> list[dict]:

@@ -13,7 +13,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.app_browser import CHROMIUM, launch_chromium, serve_app, settle, wait_idle
+from tests.app_browser import (
+    app_server,
+    fresh_page,
+    launch_chromium,
+    settle,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -24,10 +30,7 @@ AREA = "E01004200"  # Tower Hamlets 005A
 
 @pytest.fixture(scope="session")
 def app_url(build_root, tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Debian chromium is needed at {CHROMIUM}")
-    usage = tmp_path_factory.mktemp("usage") / "usage.sqlite"
-    with serve_app(build_root, {"MAPPING_USAGE_DB": str(usage)}) as url:
+    with app_server(build_root, tmp_path_factory) as url:
         yield url
 
 
@@ -40,10 +43,8 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    ctx = browser.new_context(viewport={"width": 1400, "height": 950}, accept_downloads=True)
-    pg = ctx.new_page()
-    yield pg
-    ctx.close()
+    with fresh_page(browser) as pg:
+        yield pg
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from mapping.app.page import TITLE
 from mapping.cli import main
 from tests._export_pages import HOSTILE, Page, script_count
 from tests._hostile_build import BOROUGH, INDICATOR, LABEL, hostile_build
-from tests.app_browser import launch_chromium, serve_app, settle, wait_idle
+from tests.app_browser import app_server, fresh_page, launch_chromium, settle, wait_idle
 from tests.conftest import make_data_copy
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -48,8 +48,7 @@ def hostile_table(hostile_out) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def app_url(hostile_out, tmp_path_factory):
-    usage = tmp_path_factory.mktemp("usage") / "usage.sqlite"
-    with serve_app(hostile_out, {"MAPPING_USAGE_DB": str(usage)}) as url:
+    with app_server(hostile_out, tmp_path_factory) as url:
         yield url
 
 
@@ -61,13 +60,8 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    ctx = browser.new_context(viewport={"width": 1400, "height": 950}, accept_downloads=True)
-    pg = ctx.new_page()
-    dialogs: list[str] = []
-    pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    pg.dialogs = dialogs
-    yield pg
-    ctx.close()
+    with fresh_page(browser, record_dialogs=True) as pg:
+        yield pg
 
 
 def assert_inert(page) -> None:
