@@ -15,8 +15,10 @@ import pytest
 
 from tests.app_browser import (
     app_server,
+    free_port,
     fresh_page,
     launch_chromium,
+    serve_app,
     settle,
     wait_idle,
 )
@@ -195,3 +197,27 @@ def test_shared_url_restores_the_view(page, app_url, state_data):
         int(np.flatnonzero(state_data.levels["ward"].codes == ward)[0])]
     assert x0 <= bx0 and x1 >= bx1 and y0 <= by0 and y1 >= by1
     assert (x1 - x0) < 25_000  # zoomed in on the ward, not all of London
+
+
+def test_basemap_tiles_that_cannot_load_leave_the_map_working(browser, build_root,
+                                                             tmp_path_factory):
+    """Tiles switched on with no network (a tile server that refuses connections on
+    loopback): the tile layer is added, its requests fail, and the areas still paint."""
+    dead = f"http://127.0.0.1:{free_port()}/{{Z}}/{{X}}/{{Y}}.png"
+    usage = tmp_path_factory.mktemp("usage-tiles") / "usage.sqlite"
+    env = {"MAPPING_TILES_URL": dead, "MAPPING_USAGE_DB": str(usage)}
+    with serve_app(build_root, env) as url, fresh_page(browser) as page:
+        failed: list[str] = []
+        page.on("requestfailed", lambda r: failed.append(r.url))
+        open_app(page, url)
+        page.get_by_label("Basemap tiles (needs internet)").check()
+        page.wait_for_function("() => Bokeh.documents[0].is_idle")
+        settle(page, 2.0)
+        sources = page.evaluate("() => [...Bokeh.documents[0].all_models]"
+                                ".filter(m => m.type === 'WMTSTileSource').map(m => m.url)")
+        assert sources == [dead]
+        assert any(u.startswith(dead.split("{")[0]) for u in failed), failed[:3]
+        # the areas are drawn semi-transparent over the (missing) tiles: count coloured pixels
+        pixels = map_pixels(page).astype(int)
+        chroma = pixels.max(axis=2) - pixels.min(axis=2)
+        assert (chroma > 40).mean() > 0.2
