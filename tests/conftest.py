@@ -52,6 +52,16 @@ def make_data_copy(data_dir: Path, root: Path) -> Path:
     return root
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Debian chromium through Playwright, one per test module: a sync Playwright holds the
+    thread's event loop, so it must stop before another module runs asyncio code."""
+    from tests.app_browser import launch_chromium  # noqa: PLC0415
+
+    with launch_chromium() as b:
+        yield b
+
+
 def replace_file(root: Path, relative: str, content: bytes | str) -> Path:
     """Replace one (symlinked) file of a data copy with new content."""
     path = root / relative

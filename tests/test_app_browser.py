@@ -17,7 +17,6 @@ from tests.app_browser import (
     app_server,
     free_port,
     fresh_page,
-    launch_chromium,
     serve_app,
     settle,
     wait_idle,
@@ -34,13 +33,6 @@ AREA = "E01004200"  # Tower Hamlets 005A
 def app_url(build_root, tmp_path_factory):
     with app_server(build_root, tmp_path_factory) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    # module scope: the sync Playwright loop must stop before other modules run asyncio code
-    with launch_chromium() as b:
-        yield b
 
 
 @pytest.fixture

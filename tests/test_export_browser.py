@@ -12,17 +12,10 @@ import pytest
 
 from mapping.maps.folium_map import ExportData, export_map, write_map
 from tests._export_pages import HOSTILE, hostile_data
-from tests.app_browser import launch_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 BACKGROUND = (0xF4, 0xF4, 0xF0)  # .leaflet-container background in the exports
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with launch_chromium() as b:
-        yield b
 
 
 @pytest.fixture

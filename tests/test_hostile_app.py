@@ -16,7 +16,7 @@ from mapping.app.page import TITLE
 from mapping.cli import main
 from tests._export_pages import HOSTILE, Page, script_count
 from tests._hostile_build import BOROUGH, INDICATOR, LABEL, hostile_build
-from tests.app_browser import app_server, fresh_page, launch_chromium, settle, wait_idle
+from tests.app_browser import app_server, fresh_page, settle, wait_idle
 from tests.conftest import make_data_copy
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -50,12 +50,6 @@ def hostile_table(hostile_out) -> pd.DataFrame:
 def app_url(hostile_out, tmp_path_factory):
     with app_server(hostile_out, tmp_path_factory) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with launch_chromium() as b:
-        yield b
 
 
 @pytest.fixture
