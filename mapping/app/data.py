@@ -33,24 +33,19 @@ from mapping.index.engine import (
     rank_bands,
     rank_descending,
 )
+from mapping.index.methods import interactive_aggregations, interactive_normalisations
 from mapping.index.normalise import normalise
-from mapping.index.spec import IndexSpec, load_default_spec, spec_from_dict
+from mapping.index.scenario import method_scenario
+from mapping.index.spec import IndexSpec, load_default_spec
 from mapping.maps.bokeh_map import polygon_columns, polygon_lists, to_mercator
 from mapping.outputs import Outputs, load_outputs, processed_dir
 from mapping.registry import Registry, load_registry
 
 LEVELS = {"lsoa": "LSOA (small areas)", "ward": "Ward", "borough": "Borough"}
 LEVEL_KEYS = {"lsoa": "lsoa21", "ward": "ward24", "borough": "borough"}
-NORMALISATIONS = {
-    "minmax": "Min–max (0 to 1)",
-    "rank": "Rank (fraction of areas)",
-    "zscore": "z-score",
-    "exponential": "IMD exponential of ranks",
-}
-AGGREGATIONS = {
-    "arithmetic": "Arithmetic mean (compensatory)",
-    "geometric": "Geometric mean (less compensatory)",
-}
+#: the index methods the app offers, name -> label (from the registry of mapping.index.methods)
+NORMALISATIONS = interactive_normalisations()
+AGGREGATIONS = interactive_aggregations()
 INDEX_MEASURE = "index"
 DOMAIN_PREFIX = "domain:"
 #: Robustness columns the app reads from a build output (``index_*.csv`` with these columns).
@@ -282,17 +277,7 @@ def method_spec(spec: IndexSpec, weights: Sequence[float], normalisation: str,
                 aggregation: str, frame: Sequence[str] = ()) -> IndexSpec:
     """``spec`` with domain weights (in domain order), the indicator normalisation, the
     domain aggregation and the reference frame (borough codes; empty = London) replaced."""
-    d = spec.to_dict()
-    d["index"]["normalise_weights"] = True
-    for dom, w in zip(d["domains"], weights, strict=True):
-        dom["weight"] = float(w)
-    d["indicator_level"]["normalisation"] = normalisation
-    d["domain_level"]["aggregation"] = aggregation
-    d["robustness"]["normalisations"] = [normalisation]
-    d["robustness"]["aggregations"] = [aggregation]
-    d["frame"] = ({"kind": "boroughs", "codes": sorted(frame)} if frame
-                  else {"kind": "london", "codes": []})
-    return spec_from_dict(d, source=spec.source)
+    return method_scenario(spec, weights, normalisation, aggregation, frame).apply(spec)
 
 
 def _ranked(frame: pd.DataFrame, scores: pd.Series) -> pd.DataFrame:
@@ -341,9 +326,9 @@ def index_table(root: str, weights: tuple[float, ...], normalisation: str, aggre
         out = _ranked(data.published[["lsoa21_code", *dom_cols]], scores)
         out["exact"] = True
         return out
-    d = spec.to_dict()
-    d["imputation"]["max_missing_share"] = 1.0  # suppressed cells may cluster in a frame
-    spec = spec_from_dict(d, source=spec.source)
+    # suppressed cells may cluster in a frame
+    spec = dataclasses.replace(spec, imputation=dataclasses.replace(spec.imputation,
+                                                                    max_missing_share=1.0))
     result = build_index(lsoa, spec, name="lsoa21_indicators.csv").table()
     cols = ["lsoa21_code", INDEX_COLUMN, *dom_cols, RANK_COLUMN, DECILE_COLUMN, QUINTILE_COLUMN]
     out = lsoa[["lsoa21_code"]].merge(result[cols], on="lsoa21_code", how="left")
