@@ -16,7 +16,6 @@ deterministic: the same inputs give byte-identical files.
 
 from __future__ import annotations
 
-import json
 import os
 import pickle
 import shutil
@@ -41,6 +40,8 @@ from mapping.geography.apportion import msoa_to_lsoa
 from mapping.geography.geometry import check_geometry, web_geometry
 from mapping.geography.rollup import weighted_rollup
 from mapping.geography.vintage import convert_lsoa11_to_lsoa21, pair_shares
+from mapping.outputs.catalogue import LEVELS, LIBRARIES, MANIFEST, SMALL_AREAS
+from mapping.outputs.manifest import IndexRecord, IndicatorRecord, InputRecord, Manifest
 from mapping.registry import Indicator, Registry, load_registry
 from mapping.sources import READERS, Table
 from mapping.sources.readers import iod2019_workbook
@@ -492,62 +493,61 @@ def build(options: BuildOptions) -> dict:
                                                                    options.repair_geometry)
     libs = libraries(inputs, borough_geo)
     bar.step("index")
-    index_tables = _build_index(lsoa)
+    index_tables, index_record = _build_index(lsoa)
     lsoa, ward, borough, suppressed = apply_disclosure(inputs, lsoa, ward, borough)
     bar.step("write")
-    files: dict[str, bytes] = {
-        "lsoa21_indicators.csv": _csv_bytes(lsoa),
-        "ward24_indicators.csv": _csv_bytes(ward),
-        "borough_indicators.csv": _csv_bytes(borough),
-        "lsoa21.geojson": _geojson_bytes(lsoa_geo),
-        "ward24.geojson": _geojson_bytes(ward_geo),
-        "borough.geojson": _geojson_bytes(borough_geo),
-        "libraries.geojson": _geojson_bytes(libs),
-    }
+    files: dict[str, bytes] = {LIBRARIES: _geojson_bytes(libs)}
+    for level, table, geo in zip(LEVELS.values(), (lsoa, ward, borough),
+                                 (lsoa_geo, ward_geo, borough_geo), strict=True):
+        files[level.table] = _csv_bytes(table)
+        files[level.geometry] = _geojson_bytes(geo)
     for name, frame in index_tables.items():
         files[name if name.endswith(".csv") else f"{name}.csv"] = _csv_bytes(frame)
     used = sorted({s for ind in registry.indicators for s in ind.sources})
-    manifest = {
-        "package_version": code_version(),
-        "parameters": {
+    manifest = Manifest(
+        package_version=code_version(),
+        parameters={
             "web_geometry": {"method": "shapely.coverage_simplify", "tolerance_m": WEB_TOLERANCE_M,
                              "decimals": WEB_DECIMALS},
             "indicator_files": [str(p) for p in options.indicator_files],
             "repair_geometry": options.repair_geometry,
         },
-        "inputs": inputs_record,
-        "indicators": {ind.code: {"label": ind.label, "domain": ind.domain, "unit": ind.unit,
-                                  "direction": ind.direction, "role": ind.role,
-                                  "geography": ind.geography, "sources": list(ind.sources),
-                                  "missing": missing.get(ind.code, 0),
-                                  "missing_markers": inputs.markers(ind),
-                                  **inputs.notes.get(ind.code, {})}
-                       for ind in registry.indicators},
-        "disclosure": {"rule": "DR-0004: counts below 10 suppressed, with secondary "
-                       "suppression within wards and boroughs", "suppressed_cells": suppressed},
-        "row_counts": {"lsoa21": len(lsoa), "ward24": len(ward), "borough": len(borough),
-                       "libraries": len(libs)},
-        "geometry": {"invalid_repaired": [list(x) for x in geo_report.repaired_area_change]},
-        "libraries_without_coordinates": int(
+        inputs={sid: InputRecord(**v) for sid, v in inputs_record.items()},
+        indicators={ind.code: IndicatorRecord(
+            label=ind.label, domain=ind.domain, unit=ind.unit, direction=ind.direction,
+            role=ind.role, geography=ind.geography, sources=tuple(ind.sources),
+            missing=missing.get(ind.code, 0), missing_markers=inputs.markers(ind),
+            **inputs.notes.get(ind.code, {})) for ind in registry.indicators},
+        index=index_record,
+        disclosure={"rule": "DR-0004: counts below 10 suppressed, with secondary "
+                    "suppression within wards and boroughs", "suppressed_cells": suppressed},
+        row_counts={"lsoa21": len(lsoa), "ward24": len(ward), "borough": len(borough),
+                    "libraries": len(libs)},
+        geometry={"invalid_repaired": [list(x) for x in geo_report.repaired_area_change]},
+        libraries_without_coordinates=int(
             inputs.get("libraries_dcms_2016").missing.get("lng", 0)),
-        "attributions": registry.attributions(used),
-        "outputs": {name: io.sha256_bytes(data) for name, data in sorted(files.items())},
-    }
-    files["manifest.json"] = (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False)
-                              + "\n").encode("utf-8")
+        attributions=tuple(registry.attributions(used)),
+        outputs={name: io.sha256_bytes(data) for name, data in sorted(files.items())},
+    )
+    files[MANIFEST] = manifest.to_json()
     publish(options.out_dir / PROCESSED, files)
     bar.done()
-    return manifest
+    return manifest.to_dict()
 
 
-def _build_index(lsoa: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def _build_index(lsoa: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], IndexRecord]:
     """The default composite index and its robustness results (:mod:`mapping.index`), computed
-    from the LSOA table exactly as it is published (written to a scratch folder first)."""
-    from mapping.index import build_default  # noqa: PLC0415 (heavy import, build only)
+    from the LSOA table exactly as it is published (written to a scratch folder first), and the
+    record of its specification for the manifest."""
+    from mapping.index import build_default, load_default_spec  # noqa: PLC0415 (build only)
 
     with tempfile.TemporaryDirectory(prefix="mapping-index-") as scratch:
-        (Path(scratch) / "lsoa21_indicators.csv").write_bytes(_csv_bytes(lsoa))
-        return build_default(scratch)
+        (Path(scratch) / SMALL_AREAS.table).write_bytes(_csv_bytes(lsoa))
+        frames = build_default(scratch)
+    spec = load_default_spec()
+    if set(frames["index_weights"]["spec_sha256"]) != {spec.digest()}:
+        raise RuntimeError("the index was built with another specification than the default")
+    return frames, IndexRecord(spec.name, spec.version, spec.digest(), spec.to_dict())
 
 
 def _csv_bytes(frame: pd.DataFrame) -> bytes:

@@ -43,6 +43,11 @@ from mapping import io
 from mapping.config import output_dir
 from mapping.errors import DataValidationError, MappingError
 from mapping.outputs import Outputs, load_outputs
+from mapping.outputs.catalogue import (  # noqa: F401 (UNDESCRIBED: part of this API)
+    UNDESCRIBED,
+    describe_generic_column,
+    describe_output,
+)
 from mapping.registry import Registry, load_registry
 
 RELEASES = "releases"
@@ -71,76 +76,6 @@ LICENCES = {
                  "https://opendatacommons.org/licenses/odbl/1-0/"),
 }
 
-# Descriptions of the columns the build writes that are not indicators (indicator columns take
-# their label, unit, direction and description from the registry).
-COLUMN_DESCRIPTIONS = {
-    "lsoa21_code": "ONS code of the Lower layer Super Output Area (2021 boundaries)",
-    "lsoa21_name": "ONS name of the LSOA (2021)",
-    "msoa21_code": "ONS code of the Middle layer Super Output Area (2021) containing the LSOA",
-    "ward24_code": "ONS code of the electoral ward (2024 boundaries)",
-    "ward24_name": "Name of the electoral ward (2024)",
-    "borough_code": "ONS code of the London borough (local authority district)",
-    "borough_name": "Name of the London borough",
-    "population": "Usual residents, Census 2021 (persons)",
-    "n_lsoa": "Number of LSOAs (2021) in the area",
-    "name": "Name of the library",
-    "source": "Where the record comes from",
-    "index_score": "Digital exclusion risk index score (higher = more at risk); for wards and "
-                   "boroughs the population-weighted mean of LSOA scores",
-    "index_rank": "Rank of the index score in the reference frame (1 = most at risk)",
-    "index_decile": "Decile of the index rank (1 = the 10 % of areas most at risk)",
-    "index_quintile": "Quintile of the index rank (1 = the 20 % of areas most at risk)",
-    "imputed_indicators": "Indicators whose missing value was imputed here (;-separated codes)",
-    "nominal_rank": "Index rank with the default specification (1 = most at risk)",
-    "median_rank": "Median index rank over the Monte Carlo draws",
-    "rank_p05": "5th percentile of the index rank over the Monte Carlo draws",
-    "rank_p95": "95th percentile of the index rank over the Monte Carlo draws",
-    "interval_width": "Width of the 5-95 % rank interval (ranks)",
-    "unstable": "True where the 5-95 % rank interval is wider than the registered share of "
-                "all areas (an unstable ranking)",
-    "n_units": "Number of LSOAs (2021) in the area",
-    "share_top10": "Share of residents living in the frame's 10 % most at-risk LSOAs (0-1)",
-    "share_top20": "Share of residents living in the frame's 20 % most at-risk LSOAs (0-1)",
-    "n_units_top10": "Number of the area's LSOAs in the frame's 10 % most at risk",
-    "n_units_top20": "Number of the area's LSOAs in the frame's 20 % most at risk",
-    "reference": "Validation reference (an indicator code with role 'validation')",
-    "n": "Number of areas with both values",
-    "spearman_rho": "Spearman rank correlation of the index with the reference (-1 to 1)",
-    "p_value": "Two-sided p-value of the Spearman correlation",
-    "factor": "Choice varied in the Monte Carlo analysis",
-    "levels": "Number of levels of the factor",
-    "first_order": "First-order sensitivity: share of rank variance explained by the factor (0-1)",
-    "draw": "Monte Carlo draw number",
-    "normalisation": "Normalisation used in the draw",
-    "aggregation": "Aggregation used in the draw",
-    "excluded_indicator": "Indicator left out in the draw ('none' if none)",
-    "mean_abs_rank_shift": "Mean absolute change of rank from the default index (ranks)",
-    "max_abs_rank_shift": "Largest absolute change of rank from the default index (ranks)",
-    "decile_changed_share": "Share of areas whose decile changes (0-1)",
-    "indicator": "Indicator code (see the registry)",
-    "spearman": "Spearman correlation of the index without the indicator with the default index",
-    "domain": "Domain code",
-    "n_indicators": "Number of indicators in the domain",
-    "alpha": "Standardised Cronbach's alpha of the domain's indicators",
-    "mean_inter_item_correlation": "Mean correlation between the domain's indicators",
-    "direction": "higher_is_worse or higher_is_better",
-    "weight_in_domain": "Weight of the indicator within its domain (sums to 1 per domain)",
-    "domain_weight": "Weight of the domain in the index (sums to 1)",
-    "effective_weight": "Share of the whole index carried by the indicator (sums to 1)",
-    "spec_version": "Version of the index specification",
-    "spec_sha256": "SHA-256 digest of the index specification",
-    "skew_before": "Skewness before outlier treatment",
-    "kurtosis_before": "Kurtosis before outlier treatment",
-    "failed": "True if winsorising did not bring skew and kurtosis within the thresholds",
-    "action": "Outlier treatment applied",
-    "points_winsorised": "Number of values winsorised",
-    "skew_after": "Skewness after outlier treatment",
-    "kurtosis_after": "Kurtosis after outlier treatment",
-    "index_percentile": "Percentile rank of the index (0-100, higher = more at risk)",
-    "reference_percentile": "Percentile rank of the reference (0-100, higher = more at risk)",
-    "difference": "Index percentile minus reference percentile",
-}
-UNDESCRIBED = "(no description registered)"
 
 
 class ReleaseError(MappingError):
@@ -274,25 +209,11 @@ def _indicator_field(code: str, registry: Registry | None, manifest: dict) -> di
 def describe_column(column: str, registry: Registry | None, manifest: dict,
                     table: str = "") -> dict:
     """Title/description (and, for indicators, unit, direction, domain, sources) of a column."""
-    if table.startswith("indicator_correlations") and column != "indicator":
-        return {"description": f"Spearman correlation of each indicator with {column} "
-                               "(direction-aligned, normalised values)"}
-    found = _indicator_field(column, registry, manifest)
-    if found is not None:
-        return found
-    if column in COLUMN_DESCRIPTIONS:
-        return {"description": COLUMN_DESCRIPTIONS[column]}
-    if column.endswith("_score"):
-        domain = column[: -len("_score")]
-        return {"description": f"Score of the {domain} domain (higher = more at risk); for "
-                               "wards and boroughs the population-weighted mean of LSOA scores"}
-    if column.endswith("_suppressed"):
-        code = column[: -len("_suppressed")]
-        return {"description": f"True where {code} is suppressed by the small-count disclosure "
-                               "rule (DR-0004); the value is then empty"}
-    if column.startswith("weight_"):
-        return {"description": f"Weight of the {column[len('weight_'):]} domain in the draw"}
-    return {"description": UNDESCRIBED}
+    if not (table.startswith("indicator_correlations") and column != "indicator"):
+        found = _indicator_field(column, registry, manifest)
+        if found is not None:
+            return found
+    return {"description": describe_generic_column(column, table)}
 
 
 def _csv_schema(path: Path, registry: Registry | None, manifest: dict) -> dict:
@@ -328,24 +249,6 @@ def _resource(root: Path, rel: str, registry: Registry | None, manifest: dict,
     return res
 
 
-def _describe_output(name: str) -> str:
-    known = {
-        "lsoa21_indicators.csv": "One row per London LSOA (2021): codes, ward, borough, "
-                                 "population and every registered indicator",
-        "ward24_indicators.csv": "The indicators rolled up to wards (2024), population-weighted",
-        "borough_indicators.csv": "The 33 boroughs: rolled-up indicators and borough-only "
-                                  "indicators",
-        "lsoa21.geojson": "LSOA 2021 boundaries, WGS84, coverage-simplified (web geometry)",
-        "ward24.geojson": "Ward 2024 boundaries, WGS84, dissolved from the LSOA web geometry",
-        "borough.geojson": "Borough boundaries, WGS84, dissolved from the LSOA web geometry",
-        "libraries.geojson": "Public libraries in London (DCMS 2016 list and OpenStreetMap)",
-        "manifest.json": "The build's manifest: input and output hashes, parameters, code version",
-    }
-    if name in known:
-        return known[name]
-    return f"Build output {name} (the composite index and its robustness and validation results)"
-
-
 def sources_of(manifest: dict, registry: Registry) -> list[str]:
     """Ids of the sources the build read (its recorded inputs), in registry order."""
     read = manifest.get("inputs", {})
@@ -356,7 +259,7 @@ def datapackage(root: Path, version: str, notes: str, day: str, manifest: dict,
                 registry: Registry | None, extras: list[str] = ()) -> dict:
     """The Frictionless data package descriptor of a release folder ``root``."""
     names = ["manifest.json", *sorted(manifest.get("outputs", {}))]
-    resources = [_resource(root, f"{PROCESSED}/{n}", registry, manifest, _describe_output(n))
+    resources = [_resource(root, f"{PROCESSED}/{n}", registry, manifest, describe_output(n))
                  for n in names]
     resources += [_resource(root, f"{EXTRAS}/{n}", registry, manifest,
                             "Analyst file published with the release") for n in extras]
