@@ -11,7 +11,7 @@ import pytest
 
 from mapping.app.data import app_data
 from mapping.app.page import VALUE_JS, MapApp, table_value
-from mapping.app.state import AppState
+from mapping.app.store import AppState
 from mapping.app.usage import UsageCounter
 from mapping.disclosure import SUPPRESSED
 from mapping.maps.folium_map import ExportData, export_map, render_html

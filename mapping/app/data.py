@@ -1,8 +1,10 @@
-"""What the app reads: built outputs, loaded once per process and shared read-only by sessions.
+"""What the app reads: a build, loaded once per process and shared read-only by sessions.
 
 Nothing here is per user. :func:`app_data` is cached per processed directory (``pn.cache``,
 bounded), so every session of one server process shares the same frames and geometry arrays;
-sessions never modify them (every state change makes new arrays).
+sessions never modify them (every state change makes new arrays). The build is read through the
+read model (:class:`~mapping.outputs.readmodel.ReadModel`): the same levels, measures, ranks,
+roll-ups and value text as the exports and the notebooks.
 
 The index is recomputed through the engine (:mod:`mapping.index`) for the weights, methods and
 reference frame a session asks for; those results are cached too (:func:`index_table`, bounded
@@ -12,16 +14,13 @@ LRU), so two officers trying the same weights share the work.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import panel as pn
 import shapely
 
-from mapping.geography.rollup import weighted_rollup
 from mapping.index.aggregate import aggregate
 from mapping.index.engine import (
     DECILE_COLUMN,
@@ -30,34 +29,48 @@ from mapping.index.engine import (
     RANK_COLUMN,
     build_index,
     domain_column,
-    rank_bands,
-    rank_descending,
 )
 from mapping.index.methods import interactive_aggregations, interactive_normalisations
 from mapping.index.normalise import normalise
+from mapping.index.ranking import percentiles, rank_bands, rank_descending
 from mapping.index.scenario import method_scenario
-from mapping.index.spec import IndexSpec, load_default_spec
+from mapping.index.spec import IndexSpec
 from mapping.maps.bokeh_map import polygon_columns, polygon_lists, to_mercator
-from mapping.outputs import Outputs, load_outputs, processed_dir
-from mapping.registry import Registry, load_registry
+from mapping.outputs import Outputs, processed_dir
+from mapping.outputs.catalogue import LEVELS as CATALOGUE_LEVELS
+from mapping.outputs.readmodel import ReadModel
+from mapping.registry import Registry
 
-LEVELS = {"lsoa": "LSOA (small areas)", "ward": "Ward", "borough": "Borough"}
-LEVEL_KEYS = {"lsoa": "lsoa21", "ward": "ward24", "borough": "borough"}
+#: level key -> the label the app shows for it
+LEVELS = {key: lv.label for key, lv in CATALOGUE_LEVELS.items()}
 #: the index methods the app offers, name -> label (from the registry of mapping.index.methods)
 NORMALISATIONS = interactive_normalisations()
 AGGREGATIONS = interactive_aggregations()
 INDEX_MEASURE = "index"
 DOMAIN_PREFIX = "domain:"
-#: Robustness columns the app reads from a build output (``index_*.csv`` with these columns).
+INDEX_LABEL = "Digital exclusion risk index (composite)"
+#: Robustness columns the app reads from the build's LSOA index table.
 ROBUSTNESS_COLUMNS = ("rank_p05", "rank_p95", "unstable")
 
 
 def code_col(level: str) -> str:
-    return f"{LEVEL_KEYS[level]}_code"
+    return CATALOGUE_LEVELS[level].code
 
 
 def name_col(level: str) -> str:
-    return f"{LEVEL_KEYS[level]}_name"
+    return CATALOGUE_LEVELS[level].name
+
+
+def is_score(measure: str) -> bool:
+    """True for the index and its domains (scores the app recomputes), False for indicators."""
+    return measure == INDEX_MEASURE or measure.startswith(DOMAIN_PREFIX)
+
+
+def score_column(measure: str) -> str:
+    """The column of the index (``index``) or a domain score (``domain:<code>``)."""
+    if measure == INDEX_MEASURE:
+        return INDEX_COLUMN
+    return domain_column(measure[len(DOMAIN_PREFIX):])
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -81,20 +94,38 @@ class LevelData:
 class AppData:
     """Everything a session reads; shared by all sessions of a process, never modified."""
 
-    outputs: Outputs
-    registry: Registry
+    model: ReadModel
     spec: IndexSpec
     levels: dict[str, LevelData]
-    indicators: dict[str, dict]  # code -> manifest entry (label, unit, direction, ...)
-    domains: dict[str, str]  # domain code -> name (from the spec)
-    boroughs: pd.DataFrame  # borough_code, borough_name, label_x, label_y, bounds
+    boroughs: pd.DataFrame  # borough_code, borough_name, label_x, label_y
     borough_lines: tuple[list, list]  # borough outlines as multi-line xs/ys
     thames: tuple[list, list]  # the river as polygon xs/ys (the gap between LSOAs)
     libraries: pd.DataFrame  # name, source, x, y
     robustness: pd.DataFrame | None  # lsoa21_code index; rank_p05, rank_p95, unstable
     published: pd.DataFrame | None  # the build's LSOA index (geometry order), if it has one
-    build_version: str
     built_at: str
+
+    @property
+    def outputs(self) -> Outputs:
+        return self.model.outputs
+
+    @property
+    def registry(self) -> Registry:
+        return self.model.registry
+
+    @property
+    def build_version(self) -> str:
+        return self.model.build_version
+
+    @property
+    def indicators(self) -> dict[str, dict]:
+        """code -> manifest entry (label, unit, direction, ...)."""
+        return self.model.manifest["indicators"]
+
+    @property
+    def domains(self) -> dict[str, str]:
+        """domain code -> name (from the specification)."""
+        return {d.code: d.name for d in self.spec.domains}
 
     @property
     def input_indicators(self) -> list[str]:
@@ -102,24 +133,20 @@ class AppData:
 
     @property
     def borough_only(self) -> list[str]:
-        """Indicators published for boroughs only (registry geography ``lad``): columns of the
-        borough table with no LSOA values, in manifest order."""
-        lsoa_cols = set(self.levels["lsoa"].table.columns)
-        boro_cols = set(self.levels["borough"].table.columns)
-        return [c for c in self.indicators if c not in lsoa_cols and c in boro_cols]
+        """Indicators published for boroughs only (registry geography ``lad``)."""
+        return self.model.borough_only
 
     def measures(self, level: str | None = None) -> dict[str, str]:
         """Measure key -> display label: the index, its domains, every indicator with LSOA
         values, then the borough-only indicators. With ``level`` ``"lsoa"`` or ``"ward"`` the
         borough-only indicators are left out (they have no values at those levels)."""
-        out = {INDEX_MEASURE: "Digital exclusion risk index (composite)"}
+        out = {INDEX_MEASURE: INDEX_LABEL}
         for code, name in self.domains.items():
             out[DOMAIN_PREFIX + code] = f"Domain: {name}"
-        lsoa_cols = set(self.levels["lsoa"].table.columns)
-        for code, meta in self.indicators.items():
-            if code in lsoa_cols:
-                suffix = " (validation)" if meta.get("role") == "validation" else ""
-                out[code] = f"{meta['label']}{suffix}"
+        for code in self.model.indicator_codes("lsoa"):
+            meta = self.indicators[code]
+            suffix = " (validation)" if meta.get("role") == "validation" else ""
+            out[code] = f"{meta['label']}{suffix}"
         if level in (None, "borough"):
             for code in self.borough_only:
                 out[code] = str(self.indicators[code]["label"])
@@ -127,35 +154,20 @@ class AppData:
 
     def measure_levels(self, measure: str) -> tuple[str, ...]:
         """The levels at which ``measure`` has values."""
-        return ("borough",) if measure in self.borough_only else tuple(LEVELS)
+        return self.model.measure_levels(measure)
 
     def vintage(self, code: str) -> str:
-        try:
-            ind = self.registry.indicator(code)
-        except KeyError:
-            return ""
-        src = self.registry.sources.get(ind.source)
-        rel = f", released {src.release_date}" if src else ""
-        return f"{ind.vintage}{rel}"
+        return self.model.vintage_released(code)
 
 
-def _level(outputs: Outputs, level: str, indicator_codes: Sequence[str]) -> LevelData:
-    key = LEVEL_KEYS[level]
-    table = outputs.table(f"{key}_indicators.csv")
-    geo = outputs.geo(f"{key}.geojson")
-    code = code_col(level)
-    # geometry order defines row order; attributes come from the table
-    geo = geo[[code, "geometry"]].merge(table, on=code, how="left", validate="one_to_one")
-    if level == "borough" and "borough_name" not in geo.columns:
-        raise ValueError("borough table has no borough_name")
-    merc = to_mercator(geo)
+def _level(model: ReadModel, level: str, indicator_codes: Sequence[str]) -> LevelData:
+    frame = model.frame(level)
+    merc = to_mercator(frame)
     xs, ys = polygon_lists(merc.geometry)
     bounds = shapely.bounds(merc.geometry.to_numpy())
-    attrs = pd.DataFrame(geo.drop(columns="geometry"))
+    attrs = pd.DataFrame(frame.drop(columns="geometry")).reset_index(drop=True)
     present = [c for c in indicator_codes if c in attrs.columns]
-    pct = attrs[present].rank(pct=True, method="max") * 100.0
-    return LevelData(level, attrs.reset_index(drop=True), xs, ys, bounds,
-                     pct.reset_index(drop=True))
+    return LevelData(level, attrs, xs, ys, bounds, percentiles(attrs[present]))
 
 
 def _thames(lsoa_geo) -> tuple[list, list]:
@@ -185,81 +197,56 @@ def _borough_lines(boro_merc) -> tuple[list, list]:
     return xs, ys
 
 
-def _robustness(root: Path) -> pd.DataFrame | None:
-    """Monte Carlo rank intervals from the build (``lsoa21_index.csv``, or any ``*index*.csv``
-    with ``lsoa21_code`` and the robustness columns), or None when the build has none."""
-    paths = [root / "lsoa21_index.csv", *sorted(root.glob("*index*.csv"))]
-    for path in paths:
-        if not path.exists():
-            continue
-        head = pd.read_csv(path, nrows=0)
-        if "lsoa21_code" in head.columns and all(c in head.columns for c in ROBUSTNESS_COLUMNS):
-            frame = pd.read_csv(path)
-            keep = ["lsoa21_code", *ROBUSTNESS_COLUMNS]
-            extra = [c for c in ("median_rank", "nominal_rank") if c in frame.columns]
-            out = frame[keep + extra].set_index("lsoa21_code")
-            out["unstable"] = out["unstable"].astype(str).str.lower().isin(["true", "1"])
-            return out
-    return None
-
-
-def _published_index(root: Path, lsoa: pd.DataFrame, spec: IndexSpec) -> pd.DataFrame | None:
-    """The build's default index (``lsoa21_index.csv``) in geometry order, or None."""
-    path = root / "lsoa21_index.csv"
-    if not path.exists():
+def _robustness(lsoa: pd.DataFrame) -> pd.DataFrame | None:
+    """Monte Carlo rank intervals from the build's LSOA index, or None when it has none."""
+    if not all(c in lsoa.columns for c in ROBUSTNESS_COLUMNS):
         return None
-    frame = pd.read_csv(path, dtype={"lsoa21_code": str})
+    extra = [c for c in ("median_rank", "nominal_rank") if c in lsoa.columns]
+    out = lsoa[["lsoa21_code", *ROBUSTNESS_COLUMNS, *extra]].set_index("lsoa21_code")
+    out["unstable"] = out["unstable"].astype(str).str.lower().isin(["true", "1"])
+    return out
+
+
+def _published_index(lsoa: pd.DataFrame, spec: IndexSpec) -> pd.DataFrame | None:
+    """The build's default index in geometry order, or None."""
     cols = [INDEX_COLUMN, *[domain_column(c) for c in spec.domain_codes]]
-    if not set(cols) <= set(frame.columns):
+    if not set(cols) <= set(lsoa.columns):
         return None
-    return lsoa[["lsoa21_code"]].merge(frame[["lsoa21_code", *cols]], on="lsoa21_code",
-                                       how="left", validate="one_to_one")
+    return lsoa[["lsoa21_code", *cols]].copy()
 
 
 @pn.cache(max_items=2)
 def app_data(root: str) -> AppData:
     """Load the build at ``root`` (verified against its manifest) into an :class:`AppData`."""
-    outputs = load_outputs(root)
-    registry = load_registry()
-    spec = load_default_spec()
-    indicators = {k: v for k, v in outputs.manifest["indicators"].items()}
-    codes = list(indicators)
-    levels = {lvl: _level(outputs, lvl, codes) for lvl in LEVELS}
-    boro = levels["borough"]
-    boro_geo = outputs.geo("borough.geojson")
+    model = ReadModel.open(root)
+    spec = model.spec
+    codes = list(model.manifest["indicators"])
+    levels = {lvl: _level(model, lvl, codes) for lvl in LEVELS}
+    boro_geo = model.frame("borough")
     merc = to_mercator(boro_geo)
     points = shapely.point_on_surface(merc.geometry.to_numpy())
-    names = dict(zip(boro.table["borough_code"], boro.table["borough_name"], strict=True))
     boroughs = pd.DataFrame({
-        "borough_code": boro_geo["borough_code"],
-        "borough_name": boro_geo["borough_code"].map(names),
+        "borough_code": boro_geo["borough_code"].to_numpy(),
+        "borough_name": boro_geo["borough_name"].to_numpy(),
         "label_x": shapely.get_x(points),
         "label_y": shapely.get_y(points),
     }).sort_values("borough_name").reset_index(drop=True)
-    lib = outputs.geo("libraries.geojson")
+    lib = model.libraries()
     lib_m = to_mercator(lib)
     libraries = pd.DataFrame({"name": lib["name"].astype(str), "source": lib["source"].astype(str),
                               "x": lib_m.geometry.x.to_numpy(), "y": lib_m.geometry.y.to_numpy()})
-    manifest = outputs.manifest
-    built = manifest.get("built_at") or manifest.get("created") or ""
-    if not built:
-        built = dt.datetime.fromtimestamp((outputs.root / "manifest.json").stat().st_mtime,
-                                          dt.UTC).strftime("%Y-%m-%d")
+    lsoa = levels["lsoa"].table
     return AppData(
-        outputs=outputs,
-        registry=registry,
+        model=model,
         spec=spec,
         levels=levels,
-        indicators=indicators,
-        domains={d.code: d.name for d in spec.domains},
         boroughs=boroughs,
         borough_lines=_borough_lines(merc),
-        thames=_thames(outputs.geo("lsoa21.geojson")),
+        thames=_thames(model.frame("lsoa")),
         libraries=libraries,
-        robustness=_robustness(outputs.root),
-        published=_published_index(outputs.root, levels["lsoa"].table, spec),
-        build_version=str(manifest.get("package_version", "unknown")),
-        built_at=str(built)[:10],
+        robustness=_robustness(lsoa),
+        published=_published_index(lsoa, spec),
+        built_at=model.build_date(file_date=True)[:10],
     )
 
 
@@ -334,12 +321,3 @@ def index_table(root: str, weights: tuple[float, ...], normalisation: str, aggre
     out = lsoa[["lsoa21_code"]].merge(result[cols], on="lsoa21_code", how="left")
     out["exact"] = data.published is None
     return out
-
-
-def rollup(lsoa: pd.DataFrame, values: pd.DataFrame, level: str) -> pd.DataFrame:
-    """Population-weighted means of ``values`` (columns, LSOA rows aligned with ``lsoa``) for
-    ward or borough areas; returns one row per area with the area code column."""
-    key = code_col(level)
-    frame = pd.concat([lsoa[[key, "population"]].reset_index(drop=True),
-                       values.reset_index(drop=True)], axis=1)
-    return weighted_rollup(frame, [key], rates=list(values.columns))

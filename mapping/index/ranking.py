@@ -34,3 +34,9 @@ def rank_bands(rank: pd.Series, k: int) -> pd.Series:
     n = len(rank)
     bands = ((rank.to_numpy(dtype="int64") - 1) * k) // n + 1
     return pd.Series(bands, index=rank.index.copy(), dtype="int64")
+
+
+def percentiles(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each column's percentile among the rows, 0–100 (100 = the highest value; ties take the
+    highest percentile they span); no value, no percentile."""
+    return frame.rank(pct=True, method="max") * 100.0

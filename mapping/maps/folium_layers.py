@@ -27,11 +27,14 @@ LEAFLET_ONLY_JS = [("leaflet", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/
 LEAFLET_ONLY_CSS = [("leaflet_css", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css")]
 
 
+#: the page's own style sheet and the helpers that build its layers in the browser
+PAGE_CSS = (TEMPLATES / "export_page.css").read_text(encoding="utf-8")
+HELPERS_JS = (TEMPLATES / "export_helpers.js").read_text(encoding="utf-8")
+
+
 def page_head() -> str:
     """The page's own style sheet and the helper script, for the document head."""
-    css = (TEMPLATES / "export_page.css").read_text(encoding="utf-8")
-    js = (TEMPLATES / "export_helpers.js").read_text(encoding="utf-8")
-    return f"\n<style>\n{css}</style>\n\n<script>\n{js}</script>\n"
+    return f"\n<style>\n{PAGE_CSS}</style>\n\n<script>\n{HELPERS_JS}</script>\n"
 
 
 def encode_ring(coords: np.ndarray) -> list[int]:

@@ -53,6 +53,7 @@ from mapping.maps.folium_layers import (  # noqa: F401 (encode/decode: part of t
     encode_ring,
     page_head,
 )
+from mapping.maps.folium_layers import PAGE_CSS as _PAGE_CSS  # noqa: F401 (its colours are tested)
 from mapping.maps.summary import risk_summary
 from mapping.maps.templating import render
 from mapping.outputs.formatting import SUPPRESSED, value_text
