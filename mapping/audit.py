@@ -16,10 +16,11 @@ import pandas as pd
 from mapping.build import Inputs
 from mapping.errors import DataValidationError, Problem
 from mapping.outputs import Outputs
+from mapping.outputs.catalogue import BOROUGHS, SMALL_AREAS
 from mapping.registry import Registry
 from mapping.sources import Table
 
-LEVEL_TABLES = {"lsoa21": "lsoa21_indicators.csv", "borough": "borough_indicators.csv"}
+LEVEL_TABLES = {lv.prefix: lv.table for lv in (SMALL_AREAS, BOROUGHS)}
 
 
 def problems_table(error: DataValidationError | Iterable[Problem]) -> pd.DataFrame:

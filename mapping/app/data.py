@@ -316,7 +316,7 @@ def index_table(root: str, weights: tuple[float, ...], normalisation: str, aggre
     # suppressed cells may cluster in a frame
     spec = dataclasses.replace(spec, imputation=dataclasses.replace(spec.imputation,
                                                                     max_missing_share=1.0))
-    result = build_index(lsoa, spec, name="lsoa21_indicators.csv").table()
+    result = build_index(lsoa, spec, name=CATALOGUE_LEVELS["lsoa"].table).table()
     cols = ["lsoa21_code", INDEX_COLUMN, *dom_cols, RANK_COLUMN, DECILE_COLUMN, QUINTILE_COLUMN]
     out = lsoa[["lsoa21_code"]].merge(result[cols], on="lsoa21_code", how="left")
     out["exact"] = data.published is None
