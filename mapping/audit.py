@@ -142,7 +142,7 @@ def try_indicator(registry: Registry, data_dir: str | Path, code: str) -> pd.Ser
     """Derive one LSOA-level indicator at LSOA 2021 exactly as the build does (read and
     validate its source files, derive, convert, check the registered range), without writing
     anything. Raises the build's :class:`~mapping.errors.DataValidationError` on bad input."""
-    from mapping.build import london_units, to_lsoa21  # noqa: PLC0415
+    from mapping.pipeline.derive import london_units, to_lsoa21  # noqa: PLC0415
 
     ind = registry.indicator(code)
     if ind.geography == "lad":

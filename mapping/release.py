@@ -30,24 +30,22 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import pandas as pd
-
 from mapping import io
 from mapping.config import output_dir
 from mapping.errors import DataValidationError, MappingError
 from mapping.outputs import Outputs, load_outputs
-from mapping.outputs.catalogue import (  # noqa: F401 (UNDESCRIBED: part of this API)
-    UNDESCRIBED,
-    describe_generic_column,
-    describe_output,
+from mapping.outputs.catalogue import MANIFEST, UNDESCRIBED  # noqa: F401 (UNDESCRIBED: API)
+from mapping.pipeline.datapackage import (  # noqa: F401 (describe_column: part of this API)
+    PACKAGE_NAME,
+    datapackage,
+    describe_column,
 )
+from mapping.pipeline.staging import staged
 from mapping.registry import Registry, load_registry
 
 RELEASES = "releases"
@@ -57,7 +55,6 @@ CHANGELOG = "CHANGELOG.md"
 DESCRIPTOR = "datapackage.json"
 RELEASE_JSON = "release.json"
 RELEASE_MD = "RELEASE.md"
-PACKAGE_NAME = "london-digital-exclusion-map"
 
 # Semantic Versioning 2.0.0 (https://semver.org), the regular expression it recommends.
 SEMVER_RE = re.compile(
@@ -66,17 +63,6 @@ SEMVER_RE = re.compile(
     r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
 )
 _EXTRA_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*$")
-
-LICENCES = {
-    "OGL-UK-3.0": ("Open Government Licence v3.0",
-                   "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"),
-    "CC-BY-4.0": ("Creative Commons Attribution 4.0",
-                  "https://creativecommons.org/licenses/by/4.0/"),
-    "ODbL-1.0": ("Open Data Commons Open Database License 1.0",
-                 "https://opendatacommons.org/licenses/odbl/1-0/"),
-}
-
-
 
 class ReleaseError(MappingError):
     """A release cannot be made, found or read (bad version, exists already, damaged build)."""
@@ -166,136 +152,6 @@ def load_release(release: str | os.PathLike, releases: str | os.PathLike | None 
     if not (path / PROCESSED / "manifest.json").is_file():
         raise ReleaseError(f"no release in {path} (expected {PROCESSED}/manifest.json)")
     return load_outputs(path / PROCESSED, verify=verify)
-
-
-# ---- the descriptor -----------------------------------------------------------------------------
-
-def _resource_name(path: str) -> str:
-    return re.sub(r"[^a-z0-9._-]+", "-", path.lower()).strip("-")
-
-
-def _field_type(series: pd.Series) -> str:
-    if pd.api.types.is_bool_dtype(series):
-        return "boolean"
-    if pd.api.types.is_integer_dtype(series):
-        return "integer"
-    if pd.api.types.is_numeric_dtype(series):
-        return "number"
-    return "string"
-
-
-def _indicator_field(code: str, registry: Registry | None, manifest: dict) -> dict | None:
-    meta = manifest.get("indicators", {}).get(code)
-    ind = None
-    if registry is not None:
-        try:
-            ind = registry.indicator(code)
-        except KeyError:
-            ind = None
-    if ind is None and meta is None:
-        return None
-    if ind is not None:
-        text = f"{ind.label}. {ind.description}"
-        out = {"title": ind.label, "description": text, "unit": ind.unit,
-               "direction": ind.direction, "domain": ind.domain, "vintage": ind.vintage,
-               "role": ind.role, "sources": list(ind.sources), "decision": ind.decision}
-    else:
-        out = {"title": meta["label"], "description": meta["label"], "unit": meta.get("unit", ""),
-               "direction": meta.get("direction", ""), "domain": meta.get("domain", ""),
-               "role": meta.get("role", ""), "sources": list(meta.get("sources", []))}
-    return out
-
-
-def describe_column(column: str, registry: Registry | None, manifest: dict,
-                    table: str = "") -> dict:
-    """Title/description (and, for indicators, unit, direction, domain, sources) of a column."""
-    if not (table.startswith("indicator_correlations") and column != "indicator"):
-        found = _indicator_field(column, registry, manifest)
-        if found is not None:
-            return found
-    return {"description": describe_generic_column(column, table)}
-
-
-def _csv_schema(path: Path, registry: Registry | None, manifest: dict) -> dict:
-    frame = pd.read_csv(path, low_memory=False)
-    fields = []
-    for col in frame.columns:
-        field = {"name": str(col), "type": _field_type(frame[col])}
-        field.update(describe_column(str(col), registry, manifest, path.stem))
-        fields.append(field)
-    schema: dict = {"fields": fields}
-    for key in ("lsoa21_code", "ward24_code", "borough_code"):
-        if key in frame.columns and frame[key].is_unique:
-            schema["primaryKey"] = key
-            break
-    return schema
-
-
-def _resource(root: Path, rel: str, registry: Registry | None, manifest: dict,
-              description: str) -> dict:
-    path = root / rel
-    res = {"name": _resource_name(rel), "path": rel, "bytes": path.stat().st_size,
-           "hash": f"sha256:{io.sha256_file(path)}", "description": description}
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        res.update(profile="tabular-data-resource", format="csv", mediatype="text/csv",
-                   encoding="utf-8", schema=_csv_schema(path, registry, manifest))
-    elif suffix == ".geojson":
-        res.update(format="geojson", mediatype="application/geo+json", encoding="utf-8")
-    elif suffix == ".json":
-        res.update(format="json", mediatype="application/json", encoding="utf-8")
-    elif suffix in (".md", ".toml", ".txt"):
-        res.update(format=suffix[1:], mediatype="text/plain", encoding="utf-8")
-    return res
-
-
-def sources_of(manifest: dict, registry: Registry) -> list[str]:
-    """Ids of the sources the build read (its recorded inputs), in registry order."""
-    read = manifest.get("inputs", {})
-    return [sid for sid in registry.sources if sid in read]
-
-
-def datapackage(root: Path, version: str, notes: str, day: str, manifest: dict,
-                registry: Registry | None, extras: list[str] = ()) -> dict:
-    """The Frictionless data package descriptor of a release folder ``root``."""
-    names = ["manifest.json", *sorted(manifest.get("outputs", {}))]
-    resources = [_resource(root, f"{PROCESSED}/{n}", registry, manifest, describe_output(n))
-                 for n in names]
-    resources += [_resource(root, f"{EXTRAS}/{n}", registry, manifest,
-                            "Analyst file published with the release") for n in extras]
-    sources, licences = [], {}
-    if registry is not None:
-        for sid in sources_of(manifest, registry):
-            src = registry.sources[sid]
-            sources.append({"title": src.title, "path": src.url, "publisher": src.publisher,
-                            "licence": src.licence, "attribution": src.attribution,
-                            "release_date": src.release_date, "id": sid,
-                            "sha256": manifest["inputs"][sid].get("sha256", "")})
-            licences.setdefault(src.licence, None)
-    lic = []
-    for name in licences:
-        title, url = LICENCES.get(name, (name, ""))
-        entry = {"name": name, "title": title}
-        if url:
-            entry["path"] = url
-        lic.append(entry)
-    return {
-        "profile": "data-package",
-        "name": PACKAGE_NAME,
-        "title": "London digital exclusion map",
-        "description": "Small-area (LSOA 2021), ward and borough indicators of the risk of "
-                       "digital exclusion in London and the composite index built from them. "
-                       f"Release notes: {notes}",
-        "version": version,
-        "created": day,
-        "homepage": "",
-        "keywords": ["digital exclusion", "London", "LSOA", "composite indicator"],
-        "licenses": lic,
-        "sources": sources,
-        "attributions": manifest.get("attributions", []),
-        "package_version": manifest.get("package_version", ""),
-        "resources": resources,
-    }
 
 
 # ---- publishing -------------------------------------------------------------------------------
@@ -439,54 +295,57 @@ def publish_release(
     earlier = [r for r in list_releases(root) if version_key(r.version) < version_key(version)]
     previous = earlier[-1] if earlier else None
 
-    root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".v{version}.staging-", dir=root))
     try:
-        (staging / PROCESSED).mkdir()
-        names = ["manifest.json", *sorted(build.manifest.get("outputs", {}))]
-        for name in names:
-            data = (build.root / name).read_bytes()
-            expected = build.manifest.get("outputs", {}).get(name)
-            if expected is not None and io.sha256_bytes(data) != expected:
-                raise ReleaseError(f"{build.root / name} changed while it was being copied")
-            (staging / PROCESSED / name).write_bytes(data)
-        for name, data in extras.items():
-            target = staging / EXTRAS / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        manifest_sha = io.sha256_file(staging / PROCESSED / "manifest.json")
-        record = {
-            "version": version,
-            "date": day,
-            "notes": str(notes).strip(),
-            "package_version": build.manifest.get("package_version", ""),
-            "manifest_sha256": manifest_sha,
-            "row_counts": build.manifest.get("row_counts", {}),
-            "outputs": build.manifest.get("outputs", {}),
-            "inputs": {sid: v.get("sha256") for sid, v in build.manifest.get("inputs", {}).items()},
-            "extras": {name: io.sha256_bytes(data) for name, data in sorted(extras.items())},
-            "previous": previous.version if previous else None,
-            "changes": (compare_manifests(_manifest_of(previous), build.manifest)
-                        if previous else None),
-        }
-        descriptor = datapackage(staging, version, record["notes"], day, build.manifest,
-                                 registry, sorted(extras))
-        io.write_json(staging / DESCRIPTOR, descriptor)
-        io.write_json(staging / RELEASE_JSON, record)
-        io.write_text(staging / RELEASE_MD, release_entry(record))
-        for path in staging.rglob("*"):
-            os.chmod(path, 0o755 if path.is_dir() else 0o444)
-        os.chmod(staging, 0o755)
-        if final.exists():  # published by someone else meanwhile
-            raise ReleaseError(f"release v{version} already exists at {final}; releases are "
-                               "never overwritten: choose a new version")
-        os.rename(staging, final)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
+        with staged(final, replace=False) as staging:
+            _write_release(staging, build, version, notes, day, previous, extras, registry)
+    except FileExistsError:  # published by someone else meanwhile
+        raise ReleaseError(f"release v{version} already exists at {final}; releases are never "
+                           "overwritten: choose a new version") from None
     io.write_text(root / CHANGELOG, changelog(root))
     os.chmod(root / CHANGELOG, 0o644)
     return final
+
+
+def _write_release(staging: Path, build: Outputs, version: str, notes: str, day: str,
+                   previous: ReleaseInfo | None, extras: Mapping[str, bytes],
+                   registry: Registry) -> None:
+    """Write a release into ``staging``: a byte-for-byte copy of the build (hashes checked),
+    the extra files, the data package descriptor, the release record and its change-log entry;
+    everything read-only."""
+    meta = build.meta
+    (staging / PROCESSED).mkdir()
+    for name in [MANIFEST, *sorted(meta.outputs)]:
+        data = (build.root / name).read_bytes()
+        expected = meta.outputs.get(name)
+        if expected is not None and io.sha256_bytes(data) != expected:
+            raise ReleaseError(f"{build.root / name} changed while it was being copied")
+        (staging / PROCESSED / name).write_bytes(data)
+    for name, data in extras.items():
+        target = staging / EXTRAS / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    record = {
+        "version": version,
+        "date": day,
+        "notes": str(notes).strip(),
+        "package_version": meta.package_version,
+        "manifest_sha256": io.sha256_file(staging / PROCESSED / MANIFEST),
+        "row_counts": meta.row_counts,
+        "outputs": meta.outputs,
+        "inputs": {sid: v.sha256 for sid, v in meta.inputs.items()},
+        "extras": {name: io.sha256_bytes(data) for name, data in sorted(extras.items())},
+        "previous": previous.version if previous else None,
+        "changes": (compare_manifests(_manifest_of(previous), build.manifest)
+                    if previous else None),
+    }
+    descriptor = datapackage(staging, version, record["notes"], day, build.manifest,
+                             registry, sorted(extras))
+    io.write_json(staging / DESCRIPTOR, descriptor)
+    io.write_json(staging / RELEASE_JSON, record)
+    io.write_text(staging / RELEASE_MD, release_entry(record))
+    for path in staging.rglob("*"):
+        os.chmod(path, 0o755 if path.is_dir() else 0o444)
+    os.chmod(staging, 0o755)
 
 
 def _manifest_of(info: ReleaseInfo) -> dict:

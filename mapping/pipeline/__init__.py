@@ -1,0 +1,1 @@
+"""The pipeline: from the data package to a published build and its releases."""
