@@ -47,6 +47,11 @@ URL_STATE = ("measure", "level", "scheme", "k", "palette", "boroughs", "rescale"
              "normalisation", "aggregation", "selected", "compare_a", "compare_b", "libraries")
 
 
+def _part(view: str, attr: str, doc: str) -> property:
+    """A read-only attribute of the app that is an attribute of one of its views."""
+    return property(lambda self: getattr(getattr(self, view), attr), doc=doc)
+
+
 class MapApp:
     """One session's page: its store and the views that draw it."""
 
@@ -77,50 +82,21 @@ class MapApp:
         self.usage.add("page_load")
         self.usage.add("measure", s.measure)
 
-    # -- what the tests and benchmarks look at --------------------------------------------
-    @property
-    def fig(self):
-        return self.map.fig
-
-    @property
-    def mapper(self):
-        return self.map.mapper
-
-    @property
-    def _sources(self) -> dict:
-        return self.map.sources
+    # -- the parts the tests and benchmarks look at ---------------------------------------
+    fig = _part("map", "fig", "The Bokeh figure of the map.")
+    mapper = _part("map", "mapper", "The colour mapper of the map's classes.")
+    _sources = _part("map", "sources", "The map's column data source per level.")
+    legend = _part("legend_view", "legend", "The legend pane.")
+    summary = _part("legend_view", "summary", "The map's summary in words.")
+    weights_text = _part("controls", "weights_text", "The weights now, in words.")
+    w_measure = _part("controls", "w_measure", "The measure list.")
+    profile = _part("profile_view", "pane", "The area profile pane.")
+    compare = _part("compare_view", "pane", "The comparison pane.")
+    table = _part("table_view", "table", "The table of the table view.")
 
     @property
     def _view(self) -> Choropleth:
         return self.state.view()
-
-    @property
-    def legend(self) -> pn.pane.HTML:
-        return self.legend_view.legend
-
-    @property
-    def summary(self) -> pn.pane.HTML:
-        return self.legend_view.summary
-
-    @property
-    def weights_text(self) -> pn.pane.HTML:
-        return self.controls.weights_text
-
-    @property
-    def w_measure(self) -> pn.widgets.Select:
-        return self.controls.w_measure
-
-    @property
-    def profile(self) -> pn.pane.HTML:
-        return self.profile_view.pane
-
-    @property
-    def compare(self) -> pn.pane.HTML:
-        return self.compare_view.pane
-
-    @property
-    def table(self) -> pn.widgets.Tabulator:
-        return self.table_view.table
 
     @staticmethod
     def profile_html(p: dict) -> str:

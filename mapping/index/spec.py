@@ -112,7 +112,11 @@ class IndicatorSpec:
 
 @dataclass(frozen=True)
 class DomainSpec:
-    """A domain: a weighted group of indicators aggregated into one domain score."""
+    """A domain: a weighted group of indicators aggregated into one domain score.
+
+    ``weight`` is the domain's weight in the index (rescaled with the others to sum to one);
+    ``indicators`` are aggregated with the indicator-level method into the domain score.
+    """
 
     code: str
     name: str
@@ -177,8 +181,10 @@ class RobustnessSpec:
 class IndexSpec:
     """A complete, validated index specification (see the module docstring for the file)."""
 
+    #: the index's name and version, shown wherever it is (``[index]``)
     name: str
     version: str
+    #: the column of unit ids
     unit_id: str
     domains: tuple[DomainSpec, ...]
     description: str = ""

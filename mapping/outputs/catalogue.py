@@ -32,27 +32,16 @@ class Level:
     #: sources used to bring values to this level besides the measure's own
     extra_sources: tuple[str, ...] = ()
 
-    @property
-    def code(self) -> str:
-        return f"{self.prefix}_code"
+    def file(self, kind: str) -> str:
+        """A file of the level: ``"indicators.csv"`` (its indicator table), ``"index.csv"``
+        (its index results: scores, ranks and, for LSOAs, rank intervals) or ``"geojson"``."""
+        return f"{self.prefix}.geojson" if kind == "geojson" else f"{self.prefix}_{kind}"
 
-    @property
-    def name(self) -> str:
-        return f"{self.prefix}_name"
-
-    @property
-    def table(self) -> str:
-        """The indicator table of the level."""
-        return f"{self.prefix}_indicators.csv"
-
-    @property
-    def index_table(self) -> str:
-        """The index results of the level (scores, ranks and, for LSOAs, rank intervals)."""
-        return f"{self.prefix}_index.csv"
-
-    @property
-    def geometry(self) -> str:
-        return f"{self.prefix}.geojson"
+    code = property(lambda self: f"{self.prefix}_code", doc="The column of area codes.")
+    name = property(lambda self: f"{self.prefix}_name", doc="The column of area names.")
+    table = property(lambda self: self.file("indicators.csv"), doc="The indicator table.")
+    index_table = property(lambda self: self.file("index.csv"), doc="The index results.")
+    geometry = property(lambda self: self.file("geojson"), doc="The boundaries (WGS84).")
 
 
 LEVELS: dict[str, Level] = {lv.key: lv for lv in (

@@ -6,21 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from mapping.errors import DataValidationError, Problem
-from mapping.sources.tabular import (
-    CODE_PATTERNS,
-    Numeric,
-    Table,
-    parse_csv,
-    read_text,
-    require_columns,
-    validate,
-)
+from mapping.sources import tabular
+from mapping.sources.tabular import CODE_PATTERNS, Numeric, Table, require_columns, validate
 
 
 def _lookup(
     path: Path, code_column: str, extra_codes: dict[str, str], required=(), rename=None
 ) -> Table:
-    frame = parse_csv(path, read_text(path))
+    frame = tabular.parse_csv(path, tabular.read_text(path))
     require_columns(frame, path, (code_column, *extra_codes, *required))
     problems = []
     for col, kind in {code_column: "lsoa", **extra_codes}.items():
@@ -65,27 +58,24 @@ def lookup_lsoa11_lsoa21(path: Path) -> Table:
     )
 
 
+#: ONS column names -> the project's (geography vintage in every name)
+BEST_FIT_COLUMNS = {"LSOA11CD": "lsoa11_code", "LSOA21CD": "lsoa21_code",
+                    "LSOA11NM": "lsoa11_name", "LSOA21NM": "lsoa21_name",
+                    "LAD22CD": "lad22_code", "LAD22NM": "lad22_name"}
+LAD19_COLUMNS = {"LSOA11CD": "lsoa11_code", "LSOA11NM": "lsoa11_name",
+                 "LAD19CD": "lad19_code", "LAD19NM": "lad19_name", "IMD19": "imd19_rank"}
+
+
 def lookup_best_fit(path: Path) -> Table:
     """ONS best-fit LSOA 2011 → 2021 → LAD 2022 (UTF-8 with BOM)."""
-    return _lookup(
-        path,
-        "LSOA11CD",
-        {"LSOA21CD": "lsoa", "LAD22CD": "lad"},
-        rename={
-            "LSOA11CD": "lsoa11_code",
-            "LSOA21CD": "lsoa21_code",
-            "LSOA11NM": "lsoa11_name",
-            "LSOA21NM": "lsoa21_name",
-            "LAD22CD": "lad22_code",
-            "LAD22NM": "lad22_name",
-        },
-    )
+    return _lookup(path, "LSOA11CD", {"LSOA21CD": "lsoa", "LAD22CD": "lad"},
+                   rename=BEST_FIT_COLUMNS)
 
 
 def lookup_ward(path: Path) -> Table:
     """LSOA 2021 → ward 2024 → LAD 2024 (one row per LSOA)."""
     table = validate(
-        parse_csv(path, read_text(path)),
+        tabular.parse_csv(path, tabular.read_text(path)),
         path,
         code_column="lsoa21_code",
         code_kind="lsoa",
@@ -96,18 +86,6 @@ def lookup_ward(path: Path) -> Table:
 
 def lookup_lsoa11_lad19(path: Path) -> Table:
     """ONS LSOA 2011 → LAD 2019 with the IMD 2019 rank."""
-    return validate(
-        parse_csv(path, read_text(path)),
-        path,
-        code_column="LSOA11CD",
-        code_kind="lsoa",
-        required=("LAD19CD", "LAD19NM"),
-        numeric=(Numeric(("IMD19",), 1, 32844),),
-        rename={
-            "LSOA11CD": "lsoa11_code",
-            "LSOA11NM": "lsoa11_name",
-            "LAD19CD": "lad19_code",
-            "LAD19NM": "lad19_name",
-            "IMD19": "imd19_rank",
-        },
-    )
+    return validate(tabular.parse_csv(path, tabular.read_text(path)), path, code_column="LSOA11CD",
+                    code_kind="lsoa", required=("LAD19CD", "LAD19NM"),
+                    numeric=(Numeric(("IMD19",), 1, 32844),), rename=LAD19_COLUMNS)
