@@ -99,8 +99,8 @@ def test_reweighting_changes_scores_through_the_engine(state):
     state.weights = [1.0, 0.0, 0.0, 0.0]
     after = state.values()
     assert not np.allclose(before, after)
-    # all weight on connectivity: the index is the connectivity domain score
-    np.testing.assert_allclose(after, state.values("domain:connectivity"))
+    # all weight on the first domain (older age): the index is that domain's score
+    np.testing.assert_allclose(after, state.values("domain:age"))
     state.reset_method()
     np.testing.assert_allclose(state.values(), before)
     assert state.is_default_method()
