@@ -21,6 +21,7 @@ import param
 from mapping.app.data import (
     AGGREGATIONS,
     DOMAIN_PREFIX,
+    EARLIER_PREFIX,
     INDEX_MEASURE,
     LEVELS,
     NORMALISATIONS,
@@ -200,7 +201,7 @@ class AppState(param.Parameterized):
 
     def measure_unit(self, measure: str | None = None) -> str:
         m = measure or self.measure
-        if m == INDEX_MEASURE or m.startswith(DOMAIN_PREFIX):
+        if m == INDEX_MEASURE or m.startswith((DOMAIN_PREFIX, EARLIER_PREFIX)):
             return "score"
         return str(self._data.indicators.get(m, {}).get("unit", ""))
 
@@ -269,6 +270,14 @@ class AppState(param.Parameterized):
                 rolled = rollup(self._data.levels["lsoa"].table, lsoa_vals, level)
                 vals = (lvl.table[[code_col(level)]].merge(rolled, on=code_col(level), how="left")
                         [col].to_numpy(dtype=float))
+        elif measure.startswith(EARLIER_PREFIX):
+            lsoa_vals = self._data.earlier[measure[len(EARLIER_PREFIX):]][[INDEX_COLUMN]]
+            if level == "lsoa":
+                vals = lsoa_vals[INDEX_COLUMN].to_numpy(dtype=float)
+            else:
+                rolled = rollup(self._data.levels["lsoa"].table, lsoa_vals, level)
+                vals = (lvl.table[[code_col(level)]].merge(rolled, on=code_col(level), how="left")
+                        [INDEX_COLUMN].to_numpy(dtype=float))
         elif measure in lvl.table.columns:
             vals = lvl.table[measure].to_numpy(dtype=float)
         else:
