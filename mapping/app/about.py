@@ -106,8 +106,14 @@ def validation_figures(data: AppData) -> pd.DataFrame | None:
         return None
     val = data.outputs.table(VALIDATION_FILE)
     london = val[(val["scope"] == "london") & val["kind"].isin(["index", "domain", "comparator"])]
-    return london.pivot(index=["measure", "kind"], columns="reference",
-                        values="spearman_rho").reset_index()
+    out = london.pivot(index=["measure", "kind"], columns="reference",
+                       values="spearman_rho").reset_index()
+    # the default index first, then the earlier one, its domains, the comparator
+    order = {"index_score": 0, "index_equal_v1": 1}
+    kind = {"index": 1, "domain": 2, "comparator": 3}
+    out["_o"] = [order.get(m, 1 + kind[k]) for m, k in zip(out["measure"], out["kind"],
+                                                         strict=True)]
+    return out.sort_values(["_o", "measure"], kind="stable").drop(columns="_o")
 
 
 def _measure_label(data: AppData, measure: str) -> str:
