@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import re
 import shutil
 import subprocess
@@ -45,6 +44,7 @@ from mapping.geography.vintage import convert_lsoa11_to_lsoa21, pair_shares
 from mapping.locking import out_dir_lock
 from mapping.registry import Indicator, Registry, load_registry
 from mapping.sources import READERS, Table
+from mapping.sources import cache as table_cache
 from mapping.sources.readers import iod2019_workbook
 
 WEB_TOLERANCE_M = 50.0
@@ -117,18 +117,20 @@ class Inputs:
         return out.frame if isinstance(out, Table) else out
 
     def workbook_sheet(self, sheet: str) -> pd.DataFrame:
-        """The IoD 2019 London workbook is slow to parse: cache each sheet keyed by its hash."""
+        """The IoD 2019 London workbook is slow to parse: cache each sheet keyed by its hash,
+        as data only (:mod:`mapping.sources.cache`: never a pickle; a damaged or edited cache
+        file is ignored and rebuilt)."""
         path = self.path("iod2019_london_workbook")
         digest = self.hashes.get("iod2019_london_workbook") or io.sha256_file(path)
         cache = None
         if self.cache_dir is not None:
-            safe = sheet.replace(" ", "_")
-            cache = self.cache_dir / f"iod2019_workbook-{digest[:16]}-{safe}.pkl"
-            if cache.exists():
-                return pickle.loads(cache.read_bytes())
+            cache = table_cache.cache_path(self.cache_dir, "iod2019_workbook", digest, sheet)
+            cached = table_cache.load_table(cache, digest, sheet)
+            if cached is not None:
+                return cached
         frame = iod2019_workbook(path, sheet).frame
         if cache is not None:
-            io.write_bytes(cache, pickle.dumps(frame, protocol=5))
+            table_cache.save_table(cache, frame, digest, sheet)
         return frame
 
 
