@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
+import re
 import shutil
 import subprocess
 import sys
@@ -41,8 +41,10 @@ from mapping.geography.apportion import msoa_to_lsoa
 from mapping.geography.geometry import check_geometry, web_geometry
 from mapping.geography.rollup import weighted_rollup
 from mapping.geography.vintage import convert_lsoa11_to_lsoa21, pair_shares
+from mapping.locking import out_dir_lock
 from mapping.registry import Indicator, Registry, load_registry
 from mapping.sources import READERS, Table
+from mapping.sources import cache as table_cache
 from mapping.sources.readers import iod2019_workbook
 
 WEB_TOLERANCE_M = 50.0
@@ -58,6 +60,11 @@ class BuildOptions:
     indicator_files: tuple[Path, ...] = ()
     repair_geometry: bool = False
     progress: bool = True
+    #: read an analyst's sources even from outside their registry file's folder and the data
+    #: directory (``--allow-outside-sources``)
+    allow_outside_sources: bool = False
+    #: how long to wait for another build or release holding the out-dir's lock (``--wait``)
+    lock_wait_s: float = 0.0
 
 
 @dataclass
@@ -110,18 +117,20 @@ class Inputs:
         return out.frame if isinstance(out, Table) else out
 
     def workbook_sheet(self, sheet: str) -> pd.DataFrame:
-        """The IoD 2019 London workbook is slow to parse: cache each sheet keyed by its hash."""
+        """The IoD 2019 London workbook is slow to parse: cache each sheet keyed by its hash,
+        as data only (:mod:`mapping.sources.cache`: never a pickle; a damaged or edited cache
+        file is ignored and rebuilt)."""
         path = self.path("iod2019_london_workbook")
         digest = self.hashes.get("iod2019_london_workbook") or io.sha256_file(path)
         cache = None
         if self.cache_dir is not None:
-            safe = sheet.replace(" ", "_")
-            cache = self.cache_dir / f"iod2019_workbook-{digest[:16]}-{safe}.pkl"
-            if cache.exists():
-                return pickle.loads(cache.read_bytes())
+            cache = table_cache.cache_path(self.cache_dir, "iod2019_workbook", digest, sheet)
+            cached = table_cache.load_table(cache, digest, sheet)
+            if cached is not None:
+                return cached
         frame = iod2019_workbook(path, sheet).frame
         if cache is not None:
-            io.write_bytes(cache, pickle.dumps(frame, protocol=5))
+            table_cache.save_table(cache, frame, digest, sheet)
         return frame
 
 
@@ -137,25 +146,68 @@ def source_files(registry: Registry, data_dir: Path) -> dict[str, list[Path]]:
     return out
 
 
-def check_inputs(registry: Registry, data_dir: Path) -> tuple[dict[str, dict], list[Problem]]:
+def check_inputs(registry: Registry, data_dir: Path, *, allow_outside_sources: bool = False
+                 ) -> tuple[dict[str, dict], list[Problem]]:
     """Hash every source file. Missing files are problems; a hash that differs from the
-    registry is recorded (``matches_registry: false``), not fatal: data refreshes change it."""
+    registry is recorded (``matches_registry: false``), not fatal: data refreshes change it.
+
+    A source from an analyst's own registry file must lie, once links are resolved, in that
+    file's folder or in the data directory: a registry file alone must not be able to make the
+    build read (and echo parts of) any file on the machine. ``allow_outside_sources`` lifts
+    this for an analyst who means it (``--allow-outside-sources``)."""
     problems: list[Problem] = []
     record: dict[str, dict] = {}
     for sid, files in source_files(registry, data_dir).items():
-        main = data_dir / registry.sources[sid].path
-        if not main.exists():
-            problems.append(Problem(str(main), f"source {sid!r}: file not found in the data "
-                                    "directory"))
+        src = registry.sources[sid]
+        main = data_dir / src.path
+        problem = _source_file_problem(sid, src, main, data_dir, allow_outside_sources)
+        if problem is not None:
+            problems.append(problem)
             continue
-        entry = {"path": registry.sources[sid].path, "files": {}}
+        entry = {"path": src.path, "files": {}}
         for f in files:
             name = str(f.relative_to(data_dir)) if f.is_relative_to(data_dir) else str(f)
             entry["files"][name] = io.sha256_file(f)
         entry["sha256"] = io.sha256_file(main)
-        entry["matches_registry"] = entry["sha256"] == registry.sources[sid].sha256
+        entry["matches_registry"] = entry["sha256"] == src.sha256
+        entry["hash_declared"] = bool(src.sha256)
         record[sid] = entry
     return record, problems
+
+
+def _source_file_problem(sid: str, src, main: Path, data_dir: Path,
+                         allow_outside: bool) -> Problem | None:
+    """What is wrong with a source's file before it is read, or None.
+
+    A package source is named by its path; an analyst's source by the registry file, line and
+    ``path`` key that declared it (where the fix is), with the path as written there."""
+    user = bool(src.origin)
+
+    def problem(message: str) -> Problem:
+        if user:
+            return Problem(src.origin, f"source {sid!r}: {message}", src.path_line, "path",
+                           src.path)
+        return Problem(str(main), f"source {sid!r}: {message}")
+
+    real = Path(os.path.realpath(main))
+    if user and not allow_outside:
+        folders = [Path(src.origin).parent, data_dir.resolve()]
+        if not any(real.is_relative_to(f) for f in folders):
+            return problem(
+                f"the file is outside the registry file's folder ({folders[0]}) and the data "
+                f"directory ({folders[1]}): it resolves to {real}. Move it beside the registry "
+                "file, or pass --allow-outside-sources if you mean to read it from there")
+    if main.is_symlink() and not main.exists():
+        return problem(f"{main} is a symbolic link to {os.readlink(main)}, which does not exist")
+    if not main.exists():
+        if user:
+            return problem(f"file not found at {main} (a relative path is relative to the "
+                           "registry file's folder)")
+        return problem("file not found in the data directory")
+    if not main.is_file():
+        return problem(f"{main} is a folder, not a file" if main.is_dir()
+                       else f"{main} is not a regular file")
+    return None
 
 
 # ---- indicator derivation ---------------------------------------------------------------------
@@ -471,13 +523,20 @@ def _geojson_bytes(frame: gpd.GeoDataFrame) -> bytes:
 
 
 def build(options: BuildOptions) -> dict:
-    """Run the whole build; returns the manifest. Raises DataValidationError on bad input."""
+    """Run the whole build; returns the manifest. Raises DataValidationError on bad input.
+
+    The registry, the input hashes and an analyst's own files are checked first, writing
+    nothing. Then the build takes the out-dir's lock (:mod:`mapping.locking`) and holds it
+    until the outputs are published: a second build or a release into the same folder waits
+    ``options.lock_wait_s`` seconds for it, then fails naming this one. Holding it, the build
+    removes the staging folders that builds killed during an earlier publish left behind."""
     steps = ["registry", "inputs", "indicators", "geometry", "index", "write"]
     bar = _Progress(len(steps), enabled=options.progress)
     bar.step("registry")
     registry = load_registry(options.indicator_files)
     bar.step("hash inputs")
-    inputs_record, problems = check_inputs(registry, options.data_dir)
+    inputs_record, problems = check_inputs(registry, options.data_dir,
+                                           allow_outside_sources=options.allow_outside_sources)
     if problems:
         raise DataValidationError(problems)
     inputs = Inputs(registry, options.data_dir, cache_dir=options.out_dir / "cache",
@@ -485,6 +544,14 @@ def build(options: BuildOptions) -> dict:
     for sid, src in registry.sources.items():  # an analyst's own files first: fast feedback
         if src.reader == "csv_by_code":
             inputs.get(sid)
+    with out_dir_lock(options.out_dir, options.lock_wait_s, what="build into"):
+        remove_stale_staging(options.out_dir / PROCESSED)
+        return _build_locked(options, registry, inputs_record, inputs, bar)
+
+
+def _build_locked(options: BuildOptions, registry: Registry, inputs_record: dict,
+                  inputs: Inputs, bar: _Progress) -> dict:
+    """The steps of :func:`build` that write (the reader cache, then the outputs)."""
     bar.step("indicators")
     lsoa, ward, borough, missing = indicator_tables(inputs, bar.note)
     bar.step("geometry")
@@ -569,8 +636,33 @@ def _csv_bytes(frame: pd.DataFrame) -> bytes:
     return frame.to_csv(index=False, lineterminator="\n", float_format="%.10g").encode("utf-8")
 
 
+#: ``tempfile.mkdtemp``'s random part: 8 characters of this alphabet
+_STAGING_SUFFIX = re.compile(r"[a-z0-9_]{8}")
+
+
+def remove_stale_staging(target: Path) -> list[Path]:
+    """Remove the staging folders of ``target`` that a killed build left behind; returns them.
+
+    Only what :func:`publish` creates is touched: a real folder (not a link) beside ``target``,
+    named ``.<target name>.staging-`` plus mkdtemp's 8 random characters, owned by this user.
+    Call it only while holding the out-dir's lock (then no other build is using one)."""
+    prefix = f".{target.name}.staging-"
+    removed = []
+    if not target.parent.is_dir():
+        return removed
+    for child in sorted(target.parent.iterdir()):
+        if (child.name.startswith(prefix) and _STAGING_SUFFIX.fullmatch(child.name[len(prefix):])
+                and not child.is_symlink() and child.is_dir()
+                and child.lstat().st_uid == os.getuid()):
+            shutil.rmtree(child)
+            removed.append(child)
+    return removed
+
+
 def publish(target: Path, files: dict[str, bytes]) -> None:
-    """Write ``files`` into a staging folder, then swap it into ``target`` with renames."""
+    """Write ``files`` into a staging folder, then swap it into ``target`` with renames.
+
+    The caller holds the out-dir's lock (:func:`build` does)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     old = target.parent / f".{target.name}.old"
     if not target.exists() and old.exists():  # a build killed between the two renames below

@@ -182,7 +182,7 @@ def iod2019_workbook(path: Path, sheet: str = "IMD 2019") -> Table:
 
     The first column is the LSOA 2011 code (called "geography code" on "IMD 2019" and
     "LSOA code (2011)" elsewhere); returned as ``lsoa11_code``. Reading takes seconds: the build
-    caches the result (see :mod:`mapping.sources.cache`).
+    caches the result (see :mod:`mapping.sources.cache`: data only, never a pickle).
     """
     if sheet not in IOD2019_SHEETS:
         raise ValueError(f"sheet must be one of {IOD2019_SHEETS}")
