@@ -23,11 +23,11 @@ from tests._bad_inputs import (
     CASES,
     Context,
     first_message,
-    make_data_copy,
     run_case,
     seed_outputs,
     snapshot,
 )
+from tests.conftest import make_data_copy
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,10 +22,10 @@ byte-identical files.
 from __future__ import annotations
 
 import os
-import pickle
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -38,12 +38,14 @@ from mapping import io
 from mapping.config import PROCESSED  # re-exported: mapping.build.PROCESSED
 from mapping.errors import DataValidationError, Problem
 from mapping.geography.geometry import check_geometry, web_geometry
+from mapping.locking import out_dir_lock
 from mapping.outputs.catalogue import LEVELS, LIBRARIES, MANIFEST, SMALL_AREAS
 from mapping.outputs.manifest import IndexRecord, IndicatorRecord, InputRecord, Manifest
 from mapping.pipeline.derive import apply_disclosure, indicator_tables
-from mapping.pipeline.staging import staged
+from mapping.pipeline.staging import remove_stale, staged
 from mapping.registry import Indicator, Registry, load_registry
 from mapping.sources import READERS, Table
+from mapping.sources import cache as table_cache
 from mapping.sources.readers import iod2019_workbook
 
 WEB_TOLERANCE_M = 50.0
@@ -57,6 +59,11 @@ class BuildOptions:
     indicator_files: tuple[Path, ...] = ()
     repair_geometry: bool = False
     progress: bool = True
+    #: read an analyst's sources even from outside their registry file's folder and the data
+    #: directory (``--allow-outside-sources``)
+    allow_outside_sources: bool = False
+    #: how long to wait for another build or release holding the out-dir's lock (``--wait``)
+    lock_wait_s: float = 0.0
 
 
 @dataclass
@@ -109,18 +116,20 @@ class Inputs:
         return out.frame if isinstance(out, Table) else out
 
     def workbook_sheet(self, sheet: str) -> pd.DataFrame:
-        """The IoD 2019 London workbook is slow to parse: cache each sheet keyed by its hash."""
+        """The IoD 2019 London workbook is slow to parse: cache each sheet keyed by its hash,
+        as data only (:mod:`mapping.sources.cache`: never a pickle; a damaged or edited cache
+        file is ignored and rebuilt)."""
         path = self.path("iod2019_london_workbook")
         digest = self.hashes.get("iod2019_london_workbook") or io.sha256_file(path)
         cache = None
         if self.cache_dir is not None:
-            safe = sheet.replace(" ", "_")
-            cache = self.cache_dir / f"iod2019_workbook-{digest[:16]}-{safe}.pkl"
-            if cache.exists():
-                return pickle.loads(cache.read_bytes())
+            cache = table_cache.cache_path(self.cache_dir, "iod2019_workbook", digest, sheet)
+            cached = table_cache.load_table(cache, digest, sheet)
+            if cached is not None:
+                return cached
         frame = iod2019_workbook(path, sheet).frame
         if cache is not None:
-            io.write_bytes(cache, pickle.dumps(frame, protocol=5))
+            table_cache.save_table(cache, frame, digest, sheet)
         return frame
 
 
@@ -136,25 +145,68 @@ def source_files(registry: Registry, data_dir: Path) -> dict[str, list[Path]]:
     return out
 
 
-def check_inputs(registry: Registry, data_dir: Path) -> tuple[dict[str, dict], list[Problem]]:
+def check_inputs(registry: Registry, data_dir: Path, *, allow_outside_sources: bool = False
+                 ) -> tuple[dict[str, dict], list[Problem]]:
     """Hash every source file. Missing files are problems; a hash that differs from the
-    registry is recorded (``matches_registry: false``), not fatal: data refreshes change it."""
+    registry is recorded (``matches_registry: false``), not fatal: data refreshes change it.
+
+    A source from an analyst's own registry file must lie, once links are resolved, in that
+    file's folder or in the data directory: a registry file alone must not be able to make the
+    build read (and echo parts of) any file on the machine. ``allow_outside_sources`` lifts
+    this for an analyst who means it (``--allow-outside-sources``)."""
     problems: list[Problem] = []
     record: dict[str, dict] = {}
     for sid, files in source_files(registry, data_dir).items():
-        main = data_dir / registry.sources[sid].path
-        if not main.exists():
-            problems.append(Problem(str(main), f"source {sid!r}: file not found in the data "
-                                    "directory"))
+        src = registry.sources[sid]
+        main = data_dir / src.path
+        problem = _source_file_problem(sid, src, main, data_dir, allow_outside_sources)
+        if problem is not None:
+            problems.append(problem)
             continue
-        entry = {"path": registry.sources[sid].path, "files": {}}
+        entry = {"path": src.path, "files": {}}
         for f in files:
             name = str(f.relative_to(data_dir)) if f.is_relative_to(data_dir) else str(f)
             entry["files"][name] = io.sha256_file(f)
         entry["sha256"] = io.sha256_file(main)
-        entry["matches_registry"] = entry["sha256"] == registry.sources[sid].sha256
+        entry["matches_registry"] = entry["sha256"] == src.sha256
+        entry["hash_declared"] = bool(src.sha256)
         record[sid] = entry
     return record, problems
+
+
+def _source_file_problem(sid: str, src, main: Path, data_dir: Path,
+                         allow_outside: bool) -> Problem | None:
+    """What is wrong with a source's file before it is read, or None.
+
+    A package source is named by its path; an analyst's source by the registry file, line and
+    ``path`` key that declared it (where the fix is), with the path as written there."""
+    user = bool(src.origin)
+
+    def problem(message: str) -> Problem:
+        if user:
+            return Problem(src.origin, f"source {sid!r}: {message}", src.path_line, "path",
+                           src.path)
+        return Problem(str(main), f"source {sid!r}: {message}")
+
+    real = Path(os.path.realpath(main))
+    if user and not allow_outside:
+        folders = [Path(src.origin).parent, data_dir.resolve()]
+        if not any(real.is_relative_to(f) for f in folders):
+            return problem(
+                f"the file is outside the registry file's folder ({folders[0]}) and the data "
+                f"directory ({folders[1]}): it resolves to {real}. Move it beside the registry "
+                "file, or pass --allow-outside-sources if you mean to read it from there")
+    if main.is_symlink() and not main.exists():
+        return problem(f"{main} is a symbolic link to {os.readlink(main)}, which does not exist")
+    if not main.exists():
+        if user:
+            return problem(f"file not found at {main} (a relative path is relative to the "
+                           "registry file's folder)")
+        return problem("file not found in the data directory")
+    if not main.is_file():
+        return problem(f"{main} is a folder, not a file" if main.is_dir()
+                       else f"{main} is not a regular file")
+    return None
 
 
 def geometry_outputs(inputs: Inputs, lsoa: pd.DataFrame, repair: bool):
@@ -211,13 +263,20 @@ def _geojson_bytes(frame: gpd.GeoDataFrame) -> bytes:
 
 
 def build(options: BuildOptions) -> dict:
-    """Run the whole build; returns the manifest. Raises DataValidationError on bad input."""
+    """Run the whole build; returns the manifest. Raises DataValidationError on bad input.
+
+    The registry, the input hashes and an analyst's own files are checked first, writing
+    nothing. Then the build takes the out-dir's lock (:mod:`mapping.locking`) and holds it
+    until the outputs are published: a second build or a release into the same folder waits
+    ``options.lock_wait_s`` seconds for it, then fails naming this one. Holding it, the build
+    removes the staging folders that builds killed during an earlier publish left behind."""
     steps = ["registry", "inputs", "indicators", "geometry", "index", "write"]
     bar = _Progress(len(steps), enabled=options.progress)
     bar.step("registry")
     registry = load_registry(options.indicator_files)
     bar.step("hash inputs")
-    inputs_record, problems = check_inputs(registry, options.data_dir)
+    inputs_record, problems = check_inputs(registry, options.data_dir,
+                                           allow_outside_sources=options.allow_outside_sources)
     if problems:
         raise DataValidationError(problems)
     inputs = Inputs(registry, options.data_dir, cache_dir=options.out_dir / "cache",
@@ -225,6 +284,14 @@ def build(options: BuildOptions) -> dict:
     for sid, src in registry.sources.items():  # an analyst's own files first: fast feedback
         if src.reader == "csv_by_code":
             inputs.get(sid)
+    with out_dir_lock(options.out_dir, options.lock_wait_s, what="build into"):
+        remove_stale(options.out_dir / PROCESSED)
+        return _build_locked(options, registry, inputs_record, inputs, bar)
+
+
+def _build_locked(options: BuildOptions, registry: Registry, inputs_record: dict,
+                  inputs: Inputs, bar: _Progress) -> dict:
+    """The steps of :func:`build` that write (the reader cache, then the outputs)."""
     bar.step("indicators")
     lsoa, ward, borough, missing = indicator_tables(inputs, bar.note)
     bar.step("geometry")
@@ -274,6 +341,21 @@ def build(options: BuildOptions) -> dict:
     return manifest.to_dict()
 
 
+def unsuppressed_lsoa_table(data_dir: Path, indicator_files: Sequence[Path] = (),
+                            cache_dir: Path | None = None) -> pd.DataFrame:
+    """The LSOA indicator table the build's index is computed from: every registered
+    indicator before the small-count rule (DR-0004) blanks cells for publication. For analysis
+    in notebooks and tests (choosing weights, DR-0009); never published as it is."""
+    registry = load_registry(list(indicator_files))
+    record, problems = check_inputs(registry, data_dir)
+    if problems:
+        raise DataValidationError(problems)
+    with tempfile.TemporaryDirectory(prefix="mapping-cache-") as scratch:
+        inputs = Inputs(registry, data_dir, cache_dir=cache_dir or Path(scratch),
+                        hashes={k: v["sha256"] for k, v in record.items()})
+        return indicator_tables(inputs)[0]
+
+
 def _build_index(lsoa: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], IndexRecord]:
     """The default composite index and its robustness results (:mod:`mapping.index`), computed
     from the LSOA table exactly as it is published (written to a scratch folder first), and the
@@ -295,7 +377,8 @@ def _csv_bytes(frame: pd.DataFrame) -> bytes:
 
 def publish(target: Path, files: dict[str, bytes]) -> None:
     """Write ``files`` into a staging folder, then swap it into ``target`` with renames
-    (:func:`mapping.pipeline.staging.staged`)."""
+    (:func:`mapping.pipeline.staging.staged`). The caller holds the out-dir's lock
+    (:func:`build` does)."""
     with staged(target, replace=True) as staging:
         for name, data in files.items():
             (staging / name).write_bytes(data)

@@ -9,6 +9,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+#: Longest value or column name echoed in a message, in characters: a cell of a broken file
+#: can hold anything (a whole pasted document), and the message must stay readable.
+MAX_ECHO = 120
+
+
+def echo(value: object, limit: int = MAX_ECHO) -> str:
+    """``repr(value)``, shortened to about ``limit`` characters for a message: a long text is
+    cut and its length given, e.g. ``'xxxxxx…' (10,000 characters)``."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    n = len(value) if isinstance(value, str) else len(text)
+    return f"{text[: limit - 1]}…{text[0] if isinstance(value, str) else ''} ({n:,} characters)"
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -29,10 +43,10 @@ class Problem:
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column is not None:
-            where.append(f"column {self.column!r}")
+            where.append(f"column {echo(self.column)}")
         text = ", ".join(where) + f": {self.message}"
         if self.value is not None:
-            text += f" (value {self.value!r})"
+            text += f" (value {echo(self.value)})"
         return text
 
 

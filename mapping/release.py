@@ -27,6 +27,7 @@ is never replaced, and nothing here deletes a release.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -38,7 +39,8 @@ from pathlib import Path
 from mapping import io
 from mapping.config import output_dir
 from mapping.errors import DataValidationError, MappingError
-from mapping.outputs import Outputs, load_outputs
+from mapping.locking import out_dir_lock
+from mapping.outputs import Outputs, load_outputs, processed_dir
 from mapping.outputs.catalogue import MANIFEST, UNDESCRIBED  # noqa: F401 (UNDESCRIBED: API)
 from mapping.pipeline.datapackage import (  # noqa: F401 (describe_column: part of this API)
     PACKAGE_NAME,
@@ -237,8 +239,13 @@ def publish_release(
     extras: Mapping[str, bytes] | None = None,
     day: str | date | None = None,
     registry: Registry | None = None,
+    lock_wait_s: float = 0.0,
 ) -> Path:
     """Publish the build in ``processed`` as release ``version`` under ``releases``.
+
+    Holds the lock (:mod:`mapping.locking`) of the output folder holding ``releases`` and of
+    the one holding the build, so that no build replaces the build while it is copied and no
+    other release writes beside it.
 
     Parameters
     ----------
@@ -257,6 +264,9 @@ def publish_release(
     registry
         Registry used for field descriptions (default: the package registry plus the extra
         indicator files the build recorded, where they still exist).
+    lock_wait_s
+        How long to wait for a build or release holding one of those locks (default 0: fail at
+        once, naming it).
 
     Returns
     -------
@@ -271,11 +281,25 @@ def publish_release(
     version = check_version(version)
     if not str(notes or "").strip():
         raise ReleaseError("release notes are empty: say what changed and why (--notes)")
+    root = releases_dir(releases)
+    source = processed_dir(processed)
+    folders = {root.parent}
+    if source.parent.is_dir() and not source.parent.is_relative_to(root):  # (a release is
+        folders.add(source.parent)  # never written to, nor needs a lock to be read)
+    with contextlib.ExitStack() as held:
+        for folder in sorted(folders):  # always in the same order: no deadlock
+            held.enter_context(out_dir_lock(folder, lock_wait_s, what="release from"
+                                            if folder == source.parent else "release into"))
+        return _publish_release(version, notes, processed, root, extras=extras, day=day,
+                                registry=registry)
+
+
+def _publish_release(version: str, notes: str, processed, root: Path, *, extras, day,
+                     registry) -> Path:
     try:
         build = load_outputs(processed, verify=True)
     except MappingError as exc:
         raise ReleaseError(f"cannot release this build: {exc}") from None
-    root = releases_dir(releases)
     final = root / f"v{version}"
     if final.exists():
         raise ReleaseError(f"release v{version} already exists at {final}; releases are never "

@@ -164,7 +164,7 @@ print("households_disabled_pct described in datapackage.json:",
 # %% [markdown]
 # ## 6. What you see when the registry file is wrong
 #
-# Every problem is reported at once, with the file, the line of the indicator, the key and the
+# Every problem is reported at once, with the file, the line of the key at fault, the key and the
 # value.
 
 # %%

@@ -76,12 +76,20 @@ def user_values(n: int) -> list[float]:
 
 
 def write_user(ctx: Context, frame: pd.DataFrame, geography: str = "lsoa21",
-               label: str = "Households without home internet") -> list[str]:
-    """Write the analyst's CSV and registry file; return the ``--indicators`` arguments."""
+               label: str = "Households without home internet",
+               toml_edit: Callable[[str], str] = lambda text: text) -> list[str]:
+    """Write the analyst's CSV and registry file (its text passed through ``toml_edit``);
+    return the ``--indicators`` arguments."""
     frame.to_csv(ctx.user / "no_internet.csv", index=False)
     toml = ctx.user / "mine.toml"
-    toml.write_text(USER_REGISTRY.format(geography=geography, label=label), encoding="utf-8")
+    text = toml_edit(USER_REGISTRY.format(geography=geography, label=label))
+    toml.write_text(text, encoding="utf-8")
     return ["--indicators", str(toml)]
+
+
+def registry_line(text: str) -> int:
+    """1-based line of ``text`` (a whole line) in the analyst's registry file."""
+    return USER_REGISTRY.split("\n").index(text) + 1
 
 
 def good_user_frame(ctx: Context) -> pd.DataFrame:
@@ -202,6 +210,116 @@ def hostile_registry_toml(ctx):
     return args
 
 
+def path_is_a_folder(ctx):
+    args = write_user(ctx, good_user_frame(ctx))
+    (ctx.user / "no_internet.csv").unlink()
+    (ctx.user / "no_internet.csv").mkdir()
+    return args
+
+
+def _range(text: str) -> Callable[[str], str]:
+    return lambda toml: toml.replace("range = [0, 100]", f"range = {text}")
+
+
+def range_with_text_bound(ctx):
+    return write_user(ctx, good_user_frame(ctx), toml_edit=_range('[0, "100"]'))
+
+
+def range_of_words(ctx):
+    return write_user(ctx, good_user_frame(ctx), toml_edit=_range('["a", "b"]'))
+
+
+def range_not_a_list(ctx):
+    return write_user(ctx, good_user_frame(ctx), toml_edit=_range('"0-100"'))
+
+
+def infinite_values_user(ctx):
+    f = good_user_frame(ctx).astype({"no_internet_pct": object})
+    f.loc[3, "no_internet_pct"] = "inf"
+    f.loc[7, "no_internet_pct"] = "-inf"
+    f.loc[9, "no_internet_pct"] = "1e400"  # overflows to infinity
+    return write_user(ctx, f, toml_edit=lambda t: t.replace("range = [0, 100]\n", ""))
+
+
+def duplicated_header_user(ctx):
+    f = good_user_frame(ctx)
+    f["second"] = f["no_internet_pct"] + 1
+    f.columns = ["lsoa21_code", "no_internet_pct", "no_internet_pct"]
+    return write_user(ctx, f)
+
+
+def _user_path(path: str) -> Callable[[str], str]:
+    return lambda toml: toml.replace('path = "no_internet.csv"', f"path = {path!r}")
+
+
+def path_climbing_out(ctx):
+    return write_user(ctx, good_user_frame(ctx),
+                      toml_edit=_user_path("../" * 40 + "etc/passwd"))
+
+
+def absolute_path_outside(ctx):
+    return write_user(ctx, good_user_frame(ctx), toml_edit=_user_path("/etc/passwd"))
+
+
+def symlink_pointing_outside(ctx):
+    elsewhere = ctx.user.parent / "elsewhere"
+    elsewhere.mkdir()
+    args = write_user(ctx, good_user_frame(ctx))
+    (ctx.user / "no_internet.csv").rename(elsewhere / "no_internet.csv")
+    (ctx.user / "no_internet.csv").symlink_to(elsewhere / "no_internet.csv")
+    return args
+
+
+def user_file_missing(ctx):
+    args = write_user(ctx, good_user_frame(ctx))
+    (ctx.user / "no_internet.csv").unlink()
+    return args
+
+
+def dangling_link_user(ctx):
+    args = write_user(ctx, good_user_frame(ctx))
+    (ctx.user / "no_internet.csv").rename(ctx.user / "moved.csv")
+    (ctx.user / "no_internet.csv").symlink_to(ctx.user / "gone.csv")
+    return args
+
+
+HUGE_CELL = "x" * 10_000
+RANGE_LINE = registry_line("range = [0, 100]")
+DIRECTION_LINE = registry_line('direction = "higher_is_worse"')
+VALUE_COLUMN_LINE = registry_line('column = "no_internet_pct"')
+PATH_LINE = registry_line('path = "no_internet.csv"')
+
+
+def huge_cell_user(ctx):
+    f = good_user_frame(ctx).astype({"no_internet_pct": object})
+    f.loc[2, "no_internet_pct"] = HUGE_CELL
+    return write_user(ctx, f)
+
+
+def utf16_user(ctx):
+    args = write_user(ctx, good_user_frame(ctx))
+    path = ctx.user / "no_internet.csv"
+    path.write_bytes(path.read_text(encoding="utf-8").encode("utf-16"))  # with its BOM
+    return args
+
+
+def utf16_without_bom_user(ctx):
+    args = write_user(ctx, good_user_frame(ctx))
+    path = ctx.user / "no_internet.csv"
+    path.write_bytes(path.read_text(encoding="utf-8").encode("utf-16-le"))
+    return args
+
+
+def bad_direction_user(ctx):
+    return write_user(ctx, good_user_frame(ctx), toml_edit=lambda t: t.replace(
+        'direction = "higher_is_worse"', 'direction = "up"'))
+
+
+def unknown_value_key_user(ctx):
+    return write_user(ctx, good_user_frame(ctx), toml_edit=lambda t: t.replace(
+        'column = "no_internet_pct"', 'column = "no_internet_pct"\ncolumm = "x"'))
+
+
 @dataclass(frozen=True)
 class Case:
     name: str
@@ -209,6 +327,8 @@ class Case:
     verb: str
     prepare: Callable[[Context], list[str]]
     expect: tuple[str, ...]
+    #: texts the error must not contain
+    absent: tuple[str, ...] = ()
 
 
 CASES = [
@@ -249,6 +369,67 @@ CASES = [
          ("row 5, column 'lsoa21_code': duplicated code (also on row 3)",)),
     Case("broken_registry_file", "analyst registry file that is not valid TOML", "build",
          hostile_registry_toml, ("mine.toml", "not valid TOML")),
+    Case("source_path_is_a_folder", "analyst registry: the source path names a folder",
+         "build", path_is_a_folder,
+         (f"mine.toml, row {PATH_LINE}, column 'path'", "is a folder, not a file",
+          "no_internet.csv'")),
+    Case("range_with_text_bound", "analyst registry: range = [0, \"100\"]", "build",
+         range_with_text_bound,
+         (f"mine.toml, row {RANGE_LINE}, column 'range'",
+          "range must be [min, max] with two numbers, min < max", "(value [0, '100'])")),
+    Case("range_of_words", "analyst registry: range = [\"a\", \"b\"]", "build", range_of_words,
+         ("mine.toml", "column 'range'", "range must be [min, max] with two numbers",
+          "(value ['a', 'b'])")),
+    Case("range_line", "analyst registry: range = \"0-100\" (the line of the bad key)", "build",
+         range_not_a_list,
+         (f"mine.toml, row {RANGE_LINE}, column 'range'",
+          "(value '0-100')")),
+    Case("bad_direction_line", "analyst registry: direction = \"up\" (the line of the bad key)",
+         "build", bad_direction_user,
+         (f"mine.toml, row {DIRECTION_LINE}, "
+          "column 'direction': must be one of higher_is_worse, higher_is_better (value 'up')",)),
+    Case("unknown_value_key_line", "analyst registry: a misspelt key in [indicator.value]",
+         "build", unknown_value_key_user,
+         (f"mine.toml, row {VALUE_COLUMN_LINE + 1}, "
+          "column 'columm': indicator 'no_home_internet_pct': unknown key(s) in [value]",)),
+    Case("infinite_values", "analyst CSV: inf, -inf and 1e400 in a column with no range",
+         "build", infinite_values_user,
+         ("row 5, column 'no_internet_pct': not a finite number (value 'inf')",
+          "row 9, column 'no_internet_pct': not a finite number (value '-inf')",
+          "row 11, column 'no_internet_pct': not a finite number (value '1e400')")),
+    Case("duplicated_header", "analyst CSV: two no_internet_pct columns", "build",
+         duplicated_header_user,
+         ("no_internet.csv, row 1, column 'no_internet_pct': duplicated column header: columns 2 "
+          "and 3 have the same name",)),
+    Case("path_climbing_out", "analyst registry: path = \"../../…/etc/passwd\"", "build",
+         path_climbing_out,
+         (f"mine.toml, row {PATH_LINE}, column 'path'", "outside the registry file's folder",
+          "resolves to /etc/passwd", "--allow-outside-sources")),
+    Case("absolute_path_outside", "analyst registry: path = \"/etc/passwd\"", "build",
+         absolute_path_outside,
+         (f"mine.toml, row {PATH_LINE}, column 'path'", "outside the registry file's folder",
+          "(value '/etc/passwd')", "--allow-outside-sources")),
+    Case("symlink_pointing_outside", "analyst CSV is a link to a file outside its folder",
+         "build", symlink_pointing_outside,
+         (f"mine.toml, row {PATH_LINE}, column 'path'", "outside the registry file's folder",
+          "elsewhere/no_internet.csv", "--allow-outside-sources")),
+    Case("user_file_missing", "analyst CSV named in the registry file does not exist", "build",
+         user_file_missing,
+         (f"mine.toml, row {PATH_LINE}, column 'path'", "file not found",
+          "relative to the registry file's folder", "no_internet.csv'"),
+         absent=("in the data directory",)),
+    Case("dangling_link", "analyst CSV is a link to a file that does not exist", "build",
+         dangling_link_user,
+         (f"mine.toml, row {PATH_LINE}, column 'path'", "is a symbolic link to",
+          "gone.csv, which does not exist", "no_internet.csv'")),
+    Case("huge_cell", "analyst CSV: a 10,000-character cell", "build", huge_cell_user,
+         ("row 4, column 'no_internet_pct': not a number", "(10,000 characters)"),
+         absent=(HUGE_CELL[:200],)),
+    Case("utf16", "analyst CSV saved as UTF-16 (with its byte-order mark)", "build", utf16_user,
+         ("no_internet.csv", "UTF-16", "save it as UTF-8"), absent=("Latin-1",)),
+    Case("utf16_without_bom", "analyst CSV saved as UTF-16 without a byte-order mark", "build",
+         utf16_without_bom_user, ("no_internet.csv", "UTF-16", "save it as UTF-8"),
+         absent=("Latin-1", "missing column")),
 ]
 
 

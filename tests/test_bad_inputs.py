@@ -20,6 +20,7 @@ import time
 import pandas as pd
 import pytest
 
+from mapping import io
 from mapping.build import PROCESSED, publish
 from mapping.outputs import OutputsError, load_outputs
 from tests._bad_inputs import (
@@ -69,6 +70,8 @@ def test_bad_input_is_refused_clearly_and_nothing_changes(case, ctx, previous):
     assert code == 2, err
     for text in case.expect:
         assert text in err, f"{text!r} not in:\n{err}"
+    for text in case.absent:
+        assert text not in err, f"{text[:80]!r} in:\n{err[:2000]}"
     assert "Traceback" not in err
     assert snapshot(previous) == before
     assert not [p for p in previous.iterdir() if p.name.startswith(".processed")]
@@ -88,9 +91,14 @@ def test_missing_markers_and_rows_outside_london_are_counted_per_indicator(ctx, 
     args = write_user(ctx, pd.concat([frame, others], ignore_index=True))
     out = tmp_path / "out"
     seed_outputs(build_root / PROCESSED, out, build_root / "cache")
-    code, _, err = run_cli(["build", "--data-dir", str(ctx.data), "--out-dir", str(out),
-                            "--quiet", *args])
+    code, text, err = run_cli(["build", "--data-dir", str(ctx.data), "--out-dir", str(out),
+                               "--quiet", *args])
     assert code == 0, err
+    # the analyst's source declares no sha256: said so, with the line to add (not "refreshed?")
+    digest = io.sha256_file(ctx.user / "no_internet.csv")
+    assert "data refreshed" not in text
+    assert "no sha256 is declared for these sources of your registry file" in text
+    assert f'borough_wifi_survey: sha256 = "{digest}"' in text
     meta = json.loads((out / PROCESSED / "manifest.json").read_text())["indicators"]
     mine = meta["no_home_internet_pct"]
     assert mine["missing"] == 7
@@ -104,6 +112,8 @@ def test_missing_markers_and_rows_outside_london_are_counted_per_indicator(ctx, 
     assert code == 0, err
     assert ("indicator no_home_internet_pct: 7 missing value(s) (markers in the source: NA 1, "
             "[c] 3, [x] 2, blank 1); 9 row(s) outside London ignored, 5 of them Welsh") in text
+    assert "ok (no sha256 declared)" in text and "hash differs" not in text
+    assert f'borough_wifi_survey: sha256 = "{digest}"' in text
 
 
 def test_an_lsoa11_user_file_is_converted_through_the_lookup(ctx):
@@ -149,3 +159,51 @@ def test_a_build_killed_between_its_two_renames_is_recovered(processed_dir, tmp_
     publish(out / PROCESSED, {"manifest.json": b"{}\n"})
     assert sorted(p.name for p in out.iterdir()) == ["processed", "releases"]
     assert (out / PROCESSED / "manifest.json").read_bytes() == b"{}\n"
+
+
+def test_a_declared_hash_that_matches_gives_no_note(ctx):
+    args = write_user(ctx, good_user_frame(ctx))
+    digest = io.sha256_file(ctx.user / "no_internet.csv")
+    toml = ctx.user / "mine.toml"
+    toml.write_text(toml.read_text().replace('reader = "csv_by_code"',
+                                             f'reader = "csv_by_code"\nsha256 = "{digest}"'))
+    code, text, err = run_cli(["validate", "--data-dir", str(ctx.data), *args])
+    assert code == 0, err
+    assert "note:" not in text and "hash differs" not in text
+
+
+def test_a_source_outside_is_read_only_with_allow_outside_sources(ctx, tmp_path):
+    """The option is what lets an analyst read a file from elsewhere; the file is then read
+    like any other (here its bad value is reported, so it was read)."""
+    frame = good_user_frame(ctx).astype({"no_internet_pct": object})
+    frame.loc[0, "no_internet_pct"] = "abc"
+    args = write_user(ctx, frame)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (ctx.user / "no_internet.csv").rename(elsewhere / "no_internet.csv")
+    toml = ctx.user / "mine.toml"
+    toml.write_text(toml.read_text().replace('path = "no_internet.csv"',
+                                             f'path = "{elsewhere / "no_internet.csv"}"'))
+    out = tmp_path / "out"
+    code, _, err = run_cli(["build", "--data-dir", str(ctx.data), "--out-dir", str(out),
+                            "--quiet", *args])
+    assert code == 2 and "--allow-outside-sources" in err and "not a number" not in err
+    code, _, err = run_cli(["build", "--data-dir", str(ctx.data), "--out-dir", str(out),
+                            "--quiet", "--allow-outside-sources", *args])
+    assert code == 2, err
+    assert (f"{elsewhere / 'no_internet.csv'}, row 2, column 'no_internet_pct': not a number "
+            "(value 'abc')") in err
+    assert "outside the registry file's folder" not in err
+
+
+def test_a_source_in_the_data_directory_is_allowed(ctx):
+    args = write_user(ctx, good_user_frame(ctx))
+    mine = ctx.data / "mine"
+    mine.mkdir()
+    (ctx.user / "no_internet.csv").rename(mine / "no_internet.csv")
+    toml = ctx.user / "mine.toml"
+    toml.write_text(toml.read_text().replace('path = "no_internet.csv"',
+                                             f'path = "{mine / "no_internet.csv"}"'))
+    code, text, err = run_cli(["validate", "--data-dir", str(ctx.data), *args])
+    assert code == 0, err
+    assert "valid:" in text

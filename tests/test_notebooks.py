@@ -24,9 +24,8 @@ NOTEBOOKS = ROOT / "notebooks"
 PARAMETERS = {
     "01-data-audit": {"map_indicators": ["age_65_plus_pct", "ofcom_gigabit_pct"]},
     "02-build-index": {
-        "variant_name": "connectivity-heavy",
-        "domain_weights": {"connectivity": 0.4, "demography": 0.2, "skills": 0.2,
-                           "deprivation": 0.2},
+        "variant_name": "age-heavy",
+        "domain_weights": {"age": 0.4, "health": 0.2, "skills": 0.2, "deprivation": 0.2},
         "normalisation": "rank",
         "release_version": "1.0.0",
         "release_notes": "Test release from notebook 02.",
@@ -112,8 +111,8 @@ def check_outputs(name: str, out: Path) -> None:
     if name == "02-build-index":
         release = out / "releases" / "v1.0.0"
         assert verify_release(release) == []
-        assert (release / "extras" / "connectivity-heavy" / "spec.json").is_file()
-        assert (out / "variants" / "connectivity-heavy" / "borough_index.csv").is_file()
+        assert (release / "extras" / "age-heavy" / "spec.json").is_file()
+        assert (out / "variants" / "age-heavy" / "borough_index.csv").is_file()
         load_outputs(release / "processed")
     elif name == "05-borough-profiles":
         folder = out / "profiles" / "E09000005-brent"

@@ -35,10 +35,12 @@ def write(tmp_path, text, name="extra.toml"):
 def test_real_registry_loads_every_indicator_with_a_known_source():
     reg = load_registry()
     codes = [i.code for i in reg.indicators]
-    assert len(codes) == len(set(codes)) == 20
-    assert len(reg.select(role="input", geography="lsoa")) == 12
+    assert len(codes) == len(set(codes)) == 29
+    # 12 inputs of index v1 and 8 candidates examined for v2 (DR-0009)
+    assert len(reg.select(role="input", geography="lsoa")) == 20
     assert {i.code for i in reg.select(role="validation")} == {"deri_score_2011",
-                                                              "iuc_least_engaged_share"}
+                                                              "iuc_least_engaged_share",
+                                                              "dpi_online_pct"}
     for ind in reg.indicators:
         assert set(ind.sources) <= set(reg.sources)
         assert ind.decision.startswith("DR-")
@@ -99,5 +101,37 @@ def test_sources_file_with_duplicate_id_and_unknown_key(tmp_path):
 
 
 def test_invalid_toml_is_reported_with_the_file(tmp_path):
-    with pytest.raises(DataValidationError, match="extra.toml: not valid TOML"):
+    with pytest.raises(DataValidationError, match="extra.toml, row 1: not valid TOML") as err:
         load_registry([write(tmp_path, "[[indicator]\ncode = ")])
+    assert len(err.value.problems) == 1  # read for its sources and its indicators: said once
+
+
+def test_problems_point_at_the_line_of_the_bad_key(tmp_path):
+    """Not at the indicator's first line: at the key that is wrong, in its sub-table too. Text
+    inside a multi-line string that looks like a key is not taken for one."""
+    text = GOOD.format(code="z_pct", direction="higher_is_worse", source="census2021_ts067")
+    text = text.replace('description = "test"',
+                        'description = """two lines,\nrange = "not this one"\n"""\nrange = [1]')
+    text = text.replace('source = "census2021_ts067"\ncolumn', 'source = "nowhere"\ncolumn')
+    text += '\n[[source]]\nid = "mine"\ncolour = "red"\nreader = "no_reader"\n'
+    lines = text.split("\n")
+    path = write(tmp_path, text)
+    with pytest.raises(DataValidationError) as err:
+        load_registry([path])
+    where = {p.column: p.row for p in err.value.problems}
+    assert where["range"] == lines.index("range = [1]") + 1
+    assert where["source"] == lines.index('source = "nowhere"') + 1
+    assert where["colour"] == lines.index('colour = "red"') + 1
+    assert where["reader"] == lines.index('reader = "no_reader"') + 1
+
+
+@pytest.mark.parametrize("bad", ['[0, "100"]', '["a", "b"]', "[true, 2]", "[nan, 1]", "[5, 1]",
+                                 '"0-100"', "[1, 2, 3]"])
+def test_a_bad_range_is_one_clear_problem(tmp_path, bad):
+    text = GOOD.format(code="r_pct", direction="higher_is_worse", source="census2021_ts067")
+    text = text.replace('description = "test"', f'description = "test"\nrange = {bad}')
+    with pytest.raises(DataValidationError) as err:
+        load_registry([write(tmp_path, text)])
+    (problem,) = err.value.problems
+    assert problem.column == "range" and "range must be [min, max]" in problem.message
+    assert problem.row == text.split("\n").index(f"range = {bad}") + 1

@@ -37,6 +37,7 @@ from mapping.index.scenario import method_scenario
 from mapping.index.spec import IndexSpec
 from mapping.maps.bokeh_map import polygon_columns, polygon_lists, to_mercator
 from mapping.outputs import Outputs, processed_dir
+from mapping.outputs.catalogue import EARLIER_INDEXES
 from mapping.outputs.catalogue import LEVELS as CATALOGUE_LEVELS
 from mapping.outputs.readmodel import ReadModel
 from mapping.registry import Registry
@@ -49,6 +50,10 @@ AGGREGATIONS = interactive_aggregations()
 INDEX_MEASURE = "index"
 DOMAIN_PREFIX = "domain:"
 INDEX_LABEL = "Digital exclusion risk index (composite)"
+#: Earlier indexes the build still publishes (DR-0009 keeps v1 selectable by name):
+#: measure key ``earlier:<name>`` -> label (their files: the catalogue's EARLIER_INDEXES).
+EARLIER_PREFIX = "earlier:"
+EARLIER_LABELS = {"equal_v1": "Earlier index: equal weights, four domains (v1, DR-0003)"}
 #: Robustness columns the app reads from the build's LSOA index table.
 ROBUSTNESS_COLUMNS = ("rank_p05", "rank_p95", "unstable")
 
@@ -64,6 +69,11 @@ def name_col(level: str) -> str:
 def is_score(measure: str) -> bool:
     """True for the index and its domains (scores the app recomputes), False for indicators."""
     return measure == INDEX_MEASURE or measure.startswith(DOMAIN_PREFIX)
+
+
+def is_earlier(measure: str) -> bool:
+    """True for an earlier index the build still publishes (``earlier:<name>``)."""
+    return measure.startswith(EARLIER_PREFIX)
 
 
 def score_column(measure: str) -> str:
@@ -104,6 +114,8 @@ class AppData:
     robustness: pd.DataFrame | None  # lsoa21_code index; rank_p05, rank_p95, unstable
     published: pd.DataFrame | None  # the build's LSOA index (geometry order), if it has one
     built_at: str
+    #: earlier index name -> its published LSOA scores (``index_score``), geometry order
+    earlier: dict[str, pd.DataFrame] = dataclasses.field(default_factory=dict)
 
     @property
     def outputs(self) -> Outputs:
@@ -141,6 +153,8 @@ class AppData:
         values, then the borough-only indicators. With ``level`` ``"lsoa"`` or ``"ward"`` the
         borough-only indicators are left out (they have no values at those levels)."""
         out = {INDEX_MEASURE: INDEX_LABEL}
+        for name in self.earlier:
+            out[EARLIER_PREFIX + name] = EARLIER_LABELS[name]
         for code, name in self.domains.items():
             out[DOMAIN_PREFIX + code] = f"Domain: {name}"
         for code in self.model.indicator_codes("lsoa"):
@@ -215,6 +229,17 @@ def _published_index(lsoa: pd.DataFrame, spec: IndexSpec) -> pd.DataFrame | None
     return lsoa[["lsoa21_code", *cols]].copy()
 
 
+def _earlier(outputs: Outputs, lsoa: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The earlier indexes this build publishes, in geometry order."""
+    out = {}
+    for name, file in EARLIER_INDEXES.items():
+        if file in outputs.meta.outputs:
+            frame = outputs.table(file)[["lsoa21_code", INDEX_COLUMN]]
+            out[name] = lsoa[["lsoa21_code"]].merge(frame, on="lsoa21_code", how="left",
+                                                    validate="one_to_one")
+    return out
+
+
 @pn.cache(max_items=2)
 def app_data(root: str) -> AppData:
     """Load the build at ``root`` (verified against its manifest) into an :class:`AppData`."""
@@ -247,6 +272,7 @@ def app_data(root: str) -> AppData:
         robustness=_robustness(lsoa),
         published=_published_index(lsoa, spec),
         built_at=model.build_date(file_date=True)[:10],
+        earlier=_earlier(model.outputs, lsoa),
     )
 
 

@@ -24,6 +24,7 @@ from mapping.app.data import (
     NORMALISATIONS,
     AppData,
     code_col,
+    is_earlier,
     is_score,
 )
 from mapping.maps.classify import PALETTES, SCHEMES
@@ -150,7 +151,7 @@ class SessionState(param.Parameterized):
 
     def measure_unit(self, measure: str | None = None) -> str:
         m = measure or self.measure
-        if is_score(m):
+        if is_score(m) or is_earlier(m):
             return "score"
         return str(self._data.indicators.get(m, {}).get("unit", ""))
 

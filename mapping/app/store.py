@@ -20,10 +20,12 @@ import pandas as pd
 
 from mapping.app.data import (
     DOMAIN_PREFIX,
+    EARLIER_PREFIX,
     INDEX_MEASURE,
     LEVELS,
     code_col,
     index_table,
+    is_earlier,
     is_score,
     name_col,
     score_column,
@@ -145,13 +147,10 @@ class AppState(SessionState):
         lvl = self._data.levels[level]
         if is_score(measure):
             col = score_column(measure)
-            lsoa_vals = self.index_lsoa()[[col]]
-            if level == "lsoa":
-                vals = lsoa_vals[col].to_numpy(dtype=float)
-            else:
-                rolled = self._data.model.rollup(lsoa_vals, level)
-                vals = (lvl.table[[code_col(level)]].merge(rolled, on=code_col(level), how="left")
-                        [col].to_numpy(dtype=float))
+            vals = self._at_level(self.index_lsoa()[[col]], col, level)
+        elif is_earlier(measure):
+            earlier = self._data.earlier[measure[len(EARLIER_PREFIX):]]
+            vals = self._at_level(earlier[[INDEX_COLUMN]], INDEX_COLUMN, level)
         elif measure in lvl.table.columns:
             vals = lvl.table[measure].to_numpy(dtype=float)
         else:
@@ -159,6 +158,15 @@ class AppState(SessionState):
         if self.rescale and self.boroughs:
             vals = np.where(self.in_focus(level), vals, np.nan)
         return vals
+
+    def _at_level(self, lsoa_vals: pd.DataFrame, col: str, level: str) -> np.ndarray:
+        """LSOA scores (geometry order) as they are, or rolled up to wards or boroughs."""
+        if level == "lsoa":
+            return lsoa_vals[col].to_numpy(dtype=float)
+        rolled = self._data.model.rollup(lsoa_vals, level)
+        table = self._data.levels[level].table
+        return (table[[code_col(level)]].merge(rolled, on=code_col(level), how="left")
+                [col].to_numpy(dtype=float))
 
     def in_focus(self, level: str | None = None) -> np.ndarray:
         """True for areas in the chosen boroughs (all True when none are chosen)."""

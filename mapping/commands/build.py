@@ -6,7 +6,13 @@ import argparse
 import time
 from pathlib import Path
 
-from mapping.commands.common import add_data_dir, add_out_dir
+from mapping.commands.common import (
+    add_allow_outside_sources,
+    add_data_dir,
+    add_out_dir,
+    add_wait,
+    hash_notes,
+)
 from mapping.config import data_dir, output_dir
 
 
@@ -26,6 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--repair-geometry", action="store_true",
                    help="repair invalid boundary geometries with make_valid (reported in the "
                    "manifest) instead of failing")
+    add_allow_outside_sources(p)
+    add_wait(p, "building")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=run)
 
@@ -40,12 +48,12 @@ def run(args: argparse.Namespace) -> int:
         indicator_files=tuple(Path(p) for p in args.indicators),
         repair_geometry=args.repair_geometry,
         progress=not args.quiet,
+        allow_outside_sources=args.allow_outside_sources,
+        lock_wait_s=args.wait,
     )
     manifest = build(opts)
     counts = ", ".join(f"{k} {v}" for k, v in manifest["row_counts"].items())
-    changed = [k for k, v in manifest["inputs"].items() if not v["matches_registry"]]
     print(f"built {opts.out_dir / PROCESSED} in {time.perf_counter() - start:.1f} s ({counts})")
-    if changed:
-        print("note: these inputs differ from the hashes in the registry (data refreshed?): "
-              + ", ".join(changed))
+    for line in hash_notes(manifest["inputs"]):
+        print(line)
     return 0

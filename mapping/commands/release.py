@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from mapping.commands.common import add_wait
 from mapping.release import publish_release, releases_dir, verify_release
 
 
@@ -31,12 +32,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "data/releases)")
     p.add_argument("--date", metavar="YYYY-MM-DD",
                    help="release date (default: $SOURCE_DATE_EPOCH, else today, UTC)")
+    add_wait(p, "releasing")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     path = publish_release(args.version, args.notes, processed=args.source,
-                           releases=releases_dir(args.out), day=args.date)
+                           releases=releases_dir(args.out), day=args.date,
+                           lock_wait_s=args.wait)
     problems = verify_release(path)
     for problem in problems:
         print(f"warning: {problem}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from mapping.commands.common import add_data_dir
+from mapping.commands.common import add_allow_outside_sources, add_data_dir, hash_notes
 from mapping.config import data_dir
 from mapping.errors import DataValidationError
 from mapping.registry import load_registry
@@ -21,6 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_data_dir(p)
     p.add_argument("--indicators", metavar="FILE", action="append", default=[],
                    help="an extra indicator registry file (TOML) to check too; repeatable")
+    add_allow_outside_sources(p)
     p.set_defaults(func=run)
 
 
@@ -31,7 +32,8 @@ def run(args: argparse.Namespace) -> int:
 
     root = data_dir(args.data_dir)
     registry = load_registry([Path(p) for p in args.indicators])
-    record, problems = check_inputs(registry, root)
+    record, problems = check_inputs(registry, root,
+                                    allow_outside_sources=args.allow_outside_sources)
     inputs = Inputs(registry, root, cache_dir=None)
     for sid, src in registry.sources.items():
         if sid not in record:
@@ -41,7 +43,9 @@ def run(args: argparse.Namespace) -> int:
         except DataValidationError as exc:
             problems.extend(exc.problems)
             continue
-        status = "ok" if record[sid]["matches_registry"] else "ok (hash differs from registry)"
+        status = ("ok" if record[sid]["matches_registry"]
+                  else "ok (no sha256 declared)" if not record[sid]["hash_declared"]
+                  else "ok (hash differs from registry)")
         extra = ""
         if isinstance(out, Table) and out.missing:
             extra = f"; missing-value markers: {out.missing_total()}"
@@ -57,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
     if problems:
         raise DataValidationError(problems)
     print(f"valid: {len(record)} sources, {len(registry.indicators)} indicators")
+    for line in hash_notes(record):
+        print(line)
     return 0
 
 

@@ -54,10 +54,15 @@ class InputRecord:
     sha256: str
     matches_registry: bool
     files: dict[str, str] = field(default_factory=dict)
+    #: whether the registry declares a hash for the source (an analyst's may not)
+    hash_declared: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "files": dict(self.files), "sha256": self.sha256,
-                "matches_registry": self.matches_registry}
+        out = {"path": self.path, "files": dict(self.files), "sha256": self.sha256,
+               "matches_registry": self.matches_registry}
+        if self.hash_declared is not None:
+            out["hash_declared"] = self.hash_declared
+        return out
 
 
 @dataclass(frozen=True)
@@ -125,7 +130,8 @@ class Manifest:
         check(data, where)
         inputs = {sid: InputRecord(path=str(v.get("path", "")), sha256=v["sha256"],
                                    matches_registry=bool(v.get("matches_registry", False)),
-                                   files=dict(v.get("files", {})))
+                                   files=dict(v.get("files", {})),
+                                   hash_declared=v.get("hash_declared"))
                   for sid, v in data.get("inputs", {}).items()}
         indicators = {code: IndicatorRecord(**{**v, "sources": tuple(v.get("sources", ()))})
                       for code, v in data["indicators"].items()}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -51,3 +52,26 @@ def staged(target: Path, *, replace: bool) -> Iterator[Path]:
     finally:
         if staging.exists():
             shutil.rmtree(staging)
+
+
+#: ``tempfile.mkdtemp``'s random part: 8 characters of this alphabet
+_STAGING_SUFFIX = re.compile(r"[a-z0-9_]{8}")
+
+
+def remove_stale(target: Path) -> list[Path]:
+    """Remove the staging folders of ``target`` that a killed build left behind; returns them.
+
+    Only what :func:`staged` creates is touched: a real folder (not a link) beside ``target``,
+    named ``.<target name>.staging-`` plus mkdtemp's 8 random characters, owned by this user.
+    Call it only while holding the out-dir's lock (then no other build is using one)."""
+    prefix = f".{target.name}.staging-"
+    removed = []
+    if not target.parent.is_dir():
+        return removed
+    for child in sorted(target.parent.iterdir()):
+        if (child.name.startswith(prefix) and _STAGING_SUFFIX.fullmatch(child.name[len(prefix):])
+                and not child.is_symlink() and child.is_dir()
+                and child.lstat().st_uid == os.getuid()):
+            shutil.rmtree(child)
+            removed.append(child)
+    return removed

@@ -7,6 +7,7 @@ duplicate codes (with the line of each), bad enumerations. Every problem is repo
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -42,6 +43,10 @@ class Source:
     personal_data: str
     refresh: str
     decision: str
+    #: for a source declared in an analyst's own registry file: that file (resolved) and the
+    #: line of its ``path`` key; empty for the package's own sources. Not TOML keys.
+    origin: str = ""
+    path_line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -125,7 +130,7 @@ class Registry:
         return seen
 
 
-_SOURCE_KEYS = {f for f in Source.__dataclass_fields__}
+_SOURCE_KEYS = {f for f in Source.__dataclass_fields__} - {"origin", "path_line"}
 _IND_REQUIRED = {
     "code",
     "label",
@@ -151,6 +156,60 @@ def _line_of(text: str, key: str, value: str, occurrence: int) -> int | None:
     return None
 
 
+class _KeyLines:
+    """The line on which each key of every ``[[table]]`` entry of a TOML text is written, so
+    that a problem with a key points at that key's line (for error messages only).
+
+    ``line(i, key, section)`` is the line of ``key`` in the ``i``-th ``[[table]]`` entry (in
+    its ``[table.section]`` sub-table when ``section`` is given; ``key=None`` gives the
+    sub-table's header line), or ``None`` when it cannot be told (inline tables, dotted keys,
+    or entries not written as ``[[table]]`` headers).
+    """
+
+    _HEADER = re.compile(r"^\s*\[\[\s*([^\[\]]+?)\s*\]\]\s*(#.*)?$")
+    _TABLE = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
+    _KEY = re.compile(r"""^\s*(["']?)([A-Za-z0-9_-]+)\1\s*=""")
+
+    def __init__(self, text: str, table: str, n_entries: int):
+        self.blocks: list[dict[tuple[str, str | None], int]] = []
+        current: dict | None = None
+        section = ""
+        in_string = False
+        for n, line in enumerate(text.split("\n"), start=1):
+            quotes = line.count('"""') + line.count("'''")
+            if in_string:
+                in_string = quotes % 2 == 0
+                continue
+            if quotes % 2:
+                in_string = True
+            if m := self._HEADER.match(line):
+                current = {("", None): n} if m.group(1) == table else None
+                if current is not None:
+                    self.blocks.append(current)
+                section = ""
+            elif m := self._TABLE.match(line):
+                name = m.group(1)
+                if current is not None and name.startswith(f"{table}."):
+                    section = name[len(table) + 1:]
+                    current.setdefault((section, None), n)
+                else:
+                    current = None
+            elif current is not None and (m := self._KEY.match(line)):
+                current.setdefault((section, m.group(2)), n)
+        if len(self.blocks) != n_entries:  # written some other way: no lines to give
+            self.blocks = []
+
+    def line(self, i: int, key: str | None, section: str = "") -> int | None:
+        if i >= len(self.blocks):
+            return None
+        return self.blocks[i].get((section, key))
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) \
+        and not math.isnan(value)
+
+
 def _read_toml(path: Path) -> tuple[dict, str]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -161,7 +220,9 @@ def _read_toml(path: Path) -> tuple[dict, str]:
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
-        raise DataValidationError.single(path, f"not valid TOML: {exc}") from None
+        m = re.search(r"at line (\d+)", str(exc))
+        raise DataValidationError.single(path, f"not valid TOML: {exc}",
+                                         row=int(m.group(1)) if m else None) from None
 
 
 def load_sources(path: Path = SOURCES_FILE, *, known: dict[str, Source] | None = None,
@@ -179,13 +240,19 @@ def load_sources(path: Path = SOURCES_FILE, *, known: dict[str, Source] | None =
     sources: dict[str, Source] = {}
     seen: dict[str, int] = {}
     known = known or {}
-    for i, entry in enumerate(data.get("source", [])):
+    entries = data.get("source", [])
+    keys = _KeyLines(text, "source", len(entries) if isinstance(entries, list) else 0)
+    for i, entry in enumerate(entries):
         sid = entry.get("id", f"<source #{i + 1}>")
         line = _line_of(text, "id", str(sid), seen.get(sid, 0))
+
+        def at(key: str, i=i, line=line, keys=keys) -> int | None:
+            return keys.line(i, key) or line
+
         unknown = set(entry) - _SOURCE_KEYS
         missing = _SOURCE_KEYS - set(entry) - ({"sha256"} if user_file else set())
         for key in sorted(unknown):
-            problems.append(Problem(str(path), f"source {sid!r}: unknown key", line, key))
+            problems.append(Problem(str(path), f"source {sid!r}: unknown key", at(key), key))
         for key in sorted(missing):
             problems.append(Problem(str(path), f"source {sid!r}: missing key", line, key))
         if sid in sources or sid in known:
@@ -195,15 +262,21 @@ def load_sources(path: Path = SOURCES_FILE, *, known: dict[str, Source] | None =
                                     "id", sid))
         if "reader" in entry and _READERS_KNOWN and entry["reader"] not in _READERS_KNOWN:
             problems.append(Problem(str(path), "unknown reader (choose from "
-                                    + ", ".join(sorted(_READERS_KNOWN)) + ")", line, "reader",
-                                    entry["reader"]))
+                                    + ", ".join(sorted(_READERS_KNOWN)) + ")", at("reader"),
+                                    "reader", entry["reader"]))
         seen[sid] = seen.get(sid, 0) + 1
         if not unknown and not missing and sid not in sources and sid not in known:
             values = {k: str(v) for k, v in entry.items()}
             values.setdefault("sha256", "")
-            if user_file and not Path(values["path"]).is_absolute():
-                values["path"] = str((Path(path).resolve().parent / values["path"]).resolve())
-            sources[sid] = Source(**values)
+            extra: dict = {}
+            if user_file:
+                # relative to the registry file's folder; links are *not* resolved here, so
+                # that the build can name the path as written and check where it leads
+                # (:func:`mapping.build.check_inputs` confines it)
+                folder = Path(path).resolve().parent
+                values["path"] = str(folder / Path(values["path"]).expanduser())
+                extra = {"origin": str(Path(path).resolve()), "path_line": at("path")}
+            sources[sid] = Source(**values, **extra)
     allowed_top = {"source", "indicator"} if user_file else {"source"}
     if set(data) - allowed_top:
         problems.append(Problem(str(path), "unknown top-level table(s): "
@@ -213,11 +286,15 @@ def load_sources(path: Path = SOURCES_FILE, *, known: dict[str, Source] | None =
     return sources
 
 
-def _term(entry: dict, key: str, path: str, code: str, line, problems) -> Term | None:
+def _term(entry: dict, key: str, path: str, code: str, at, problems) -> Term | None:
+    """The ``[indicator.<key>]`` table as a :class:`Term`; ``at(name, section)`` is the line of
+    a key (``name=None``: of the sub-table header)."""
     raw = entry.get(key)
     if not isinstance(raw, dict):
-        problems.append(Problem(path, f"indicator {code!r}: [{key}] must be a table", line, key))
+        problems.append(Problem(path, f"indicator {code!r}: [{key}] must be a table", at(key),
+                                key))
         return None
+    line = at(None, key)
     allowed = {"source", "column", "sheet"} if key == "value" else {"source", "columns", "sheet"}
     extra = set(raw) - allowed
     if extra:
@@ -225,7 +302,7 @@ def _term(entry: dict, key: str, path: str, code: str, line, problems) -> Term |
             Problem(
                 path,
                 f"indicator {code!r}: unknown key(s) in [{key}]",
-                line,
+                min((n for n in (at(k, key) for k in extra) if n), default=line),
                 ", ".join(sorted(extra)),
             )
         )
@@ -257,14 +334,22 @@ def load_indicators(paths, sources: dict[str, Source]) -> tuple[Indicator, ...]:
         if set(data) - allowed_top:
             problems.append(Problem(str(path), "unknown top-level table(s): "
                                     + ", ".join(sorted(set(data) - allowed_top))))
-        for i, entry in enumerate(data.get("indicator", [])):
+        entries = data.get("indicator", [])
+        keys = _KeyLines(text, "indicator", len(entries) if isinstance(entries, list) else 0)
+        for i, entry in enumerate(entries):
             code = str(entry.get("code", f"<indicator #{i + 1}>"))
             line = _line_of(text, "code", code, counts.get(code, 0))
             counts[code] = counts.get(code, 0) + 1
+
+            def at(key: str | None, section: str = "", i=i, line=line,
+                   keys=keys) -> int | None:
+                """Line of ``key`` in this indicator's entry, else of the indicator."""
+                return keys.line(i, key, section) or line
+
             p = str(path)
             n_before = len(problems)
             for key in sorted(set(entry) - _IND_REQUIRED - _IND_OPTIONAL):
-                problems.append(Problem(p, f"indicator {code!r}: unknown key", line, key))
+                problems.append(Problem(p, f"indicator {code!r}: unknown key", at(key), key))
             for key in sorted(_IND_REQUIRED - set(entry)):
                 problems.append(Problem(p, f"indicator {code!r}: missing key", line, key))
             if code in first_seen:
@@ -291,7 +376,8 @@ def load_indicators(paths, sources: dict[str, Source]) -> tuple[Indicator, ...]:
             ):
                 if key in entry and entry[key] not in allowed:
                     problems.append(
-                        Problem(p, f"must be one of {', '.join(allowed)}", line, key, entry[key])
+                        Problem(p, f"must be one of {', '.join(allowed)}", at(key), key,
+                                entry[key])
                     )
             has_value = "value" in entry
             has_ratio = "numerator" in entry or "denominator" in entry
@@ -306,18 +392,16 @@ def load_indicators(paths, sources: dict[str, Source]) -> tuple[Indicator, ...]:
                     )
                 )
                 continue
-            if has_value:
-                num, den = _term(entry, "value", p, code, line, problems), None
-            else:
-                num = _term(entry, "numerator", p, code, line, problems)
-                den = _term(entry, "denominator", p, code, line, problems)
-            for term in (num, den):
+            terms = ("value",) if has_value else ("numerator", "denominator")
+            found = {name: _term(entry, name, p, code, at, problems) for name in terms}
+            num, den = found[terms[0]], found.get("denominator")
+            for name, term in found.items():
                 if term is not None and term.source not in sources:
                     problems.append(
                         Problem(
                             p,
                             f"indicator {code!r}: unknown source (not in sources.toml)",
-                            line,
+                            at("source", name),
                             "source",
                             term.source,
                         )
@@ -325,19 +409,23 @@ def load_indicators(paths, sources: dict[str, Source]) -> tuple[Indicator, ...]:
             if entry.get("source") not in sources and "source" in entry:
                 problems.append(
                     Problem(
-                        p, f"indicator {code!r}: unknown source", line, "source", entry["source"]
+                        p, f"indicator {code!r}: unknown source", at("source"), "source",
+                        entry["source"]
                     )
                 )
             rng = entry.get("range")
             if rng is not None and (
-                not isinstance(rng, list) or len(rng) != 2 or not rng[0] < rng[1]
+                not isinstance(rng, list) or len(rng) != 2 or not all(map(_is_number, rng))
+                or not rng[0] < rng[1]
             ):
                 problems.append(
-                    Problem(p, "range must be [min, max] with min < max", line, "range", rng)
+                    Problem(p, "range must be [min, max] with two numbers, min < max",
+                            at("range"), "range", rng)
                 )
             scale = entry.get("scale", 1)
-            if not isinstance(scale, (int, float)) or scale <= 0:
-                problems.append(Problem(p, "scale must be a positive number", line, "scale", scale))
+            if not _is_number(scale) or not 0 < scale < math.inf:
+                problems.append(Problem(p, "scale must be a positive number", at("scale"),
+                                        "scale", scale))
             if len(problems) > n_before or num is None:
                 continue
             indicators.append(
@@ -375,8 +463,8 @@ def load_registry(extra_indicator_files=(), sources_file: Path = SOURCES_FILE,
         indicators = load_indicators([Path(indicators_file), *extra], sources)
     except DataValidationError as exc:
         problems.extend(exc.problems)
-    if problems:
-        raise DataValidationError(problems)
+    if problems:  # a file that does not parse is read twice (sources, indicators): say it once
+        raise DataValidationError(list({str(p): p for p in problems}.values()))
     return Registry(sources=sources, indicators=indicators)
 
 

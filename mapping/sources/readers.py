@@ -189,7 +189,7 @@ def iod2019_workbook(path: Path, sheet: str = "IMD 2019") -> Table:
 
     The first column is the LSOA 2011 code (called "geography code" on "IMD 2019" and
     "LSOA code (2011)" elsewhere); returned as ``lsoa11_code``. Reading takes seconds: the build
-    caches the result (see :mod:`mapping.sources.cache`).
+    caches the result (see :mod:`mapping.sources.cache`: data only, never a pickle).
     """
     if sheet not in IOD2019_SHEETS:
         raise ValueError(f"sheet must be one of {IOD2019_SHEETS}")
@@ -304,6 +304,30 @@ def iuc(path: Path) -> Table:
     return table
 
 
+def dpi(path: Path) -> Table:
+    """ONS Digital Propensity Index 2021 at LSOA 2011 (England and Wales), as re-exported.
+
+    The file's first column (an unnamed row number) and ``score_normalized`` (the re-exporter's
+    own 0-10 rescaling) are not ONS figures and are dropped; ``Score`` (share of Census 2021
+    responses made online, %) becomes ``dpi_score``, and must lie in [0, 100].
+    """
+    frame = parse_csv(path, read_text(path))
+    first = frame.columns[0]
+    if first.strip() == "" or first.startswith("Unnamed"):
+        frame = frame.drop(columns=[first])
+    require_columns(frame, path, ("LSOAcode", "Score"), first_only=True)
+    return validate(
+        frame.drop(columns=["score_normalized"], errors="ignore"),
+        path,
+        code_column="LSOAcode",
+        code_kind="lsoa",
+        required=("Local Authority name",),
+        numeric=(Numeric(("Score",), 0, 100),),
+        rename={"LSOAcode": "lsoa11_code", "Local Authority name": "lad_name",
+                "Region": "region", "Score": "dpi_score"},
+    )
+
+
 def libraries_csv(path: Path) -> Table:
     """DCMS Libraries Taskforce list (2016), geocoded with lng/lat (WGS84)."""
     frame = parse_csv(path, read_text(path))
@@ -364,6 +388,7 @@ READERS = {
     "ofcom_json": ofcom_json,
     "deri": deri,
     "iuc": iuc,
+    "dpi": dpi,
     "libraries_csv": libraries_csv,
     "libraries_geojson": libraries_geojson,
     "lookup_lsoa11_lsoa21": lookup_lsoa11_lsoa21,

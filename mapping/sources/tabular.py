@@ -8,8 +8,10 @@ and are *counted per column*, never silently dropped.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -109,6 +111,7 @@ def read_text(path: Path) -> str:
         raise DataValidationError.single(path, "file not found") from None
     if not raw.strip():
         raise DataValidationError.single(path, "file is empty")
+    _refuse_utf16(path, raw)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -120,6 +123,29 @@ def read_text(path: Path) -> str:
             "(is it Latin-1/Windows-1252? re-save the file as UTF-8)",
             row=line,
         ) from None
+
+
+SAVE_AS_UTF8 = ("save it as UTF-8 (in Excel: Save As, 'CSV UTF-8 (Comma delimited)'; in a text "
+                "editor: encoding UTF-8)")
+
+
+def _refuse_utf16(path: Path, raw: bytes) -> None:
+    """UTF-16 (and UTF-32) text, as Excel's "Unicode text" and some Windows tools write it, is
+    named as such: with its byte-order mark, or without one when NUL bytes show it (a NUL byte
+    never occurs in a UTF-8 text file, but is every other byte of ASCII text in UTF-16)."""
+    for bom, name in ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
+                      (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16")):
+        if raw.startswith(bom):
+            raise DataValidationError.single(
+                path, f"the file is {name} text (it starts with a {name} byte-order mark), not "
+                f"UTF-8: {SAVE_AS_UTF8}")
+    nul = raw.find(b"\0")
+    if nul >= 0:
+        guess = ("it looks like UTF-16 text without a byte-order mark"
+                 if raw[:200].count(b"\0") * 3 >= min(len(raw), 200) else "is it a text file?")
+        raise DataValidationError.single(
+            path, f"not UTF-8 text: NUL byte at offset {nul} ({guess}): {SAVE_AS_UTF8}",
+            row=raw[:nul].count(b"\n") + 1)
 
 
 def _check_truncated(path: Path, text: str, n_header_fields: int) -> None:
@@ -138,12 +164,33 @@ def _check_truncated(path: Path, text: str, n_header_fields: int) -> None:
         )
 
 
+def _check_header(path: Path, names: list[str], header_line: int) -> None:
+    """Two columns with one name are refused (pandas would rename the second ``name.1`` and the
+    registry would silently read the first). Names are compared exactly, as pandas does (the
+    Census TS027 table has two headers differing by a trailing space: two columns); blank
+    names (trailing commas) are not names."""
+    first: dict[str, int] = {}
+    problems = []
+    for position, name in enumerate(names, start=1):
+        if not name.strip():
+            continue
+        if name in first:
+            problems.append(Problem(str(path), f"duplicated column header: columns "
+                                    f"{first[name]} and {position} have the same name",
+                                    header_line, name))
+        else:
+            first[name] = position
+    if problems:
+        raise DataValidationError(problems)
+
+
 def parse_csv(path: Path, text: str, header_line: int = 1) -> pd.DataFrame:
     """Parse CSV text into strings (no type guessing); header at 1-based ``header_line``."""
     body = text.split("\n", header_line - 1)[-1] if header_line > 1 else text
     first = next(csv.reader([body.split("\n", 1)[0]]), [])
     if not any(c.strip() for c in first):
         raise DataValidationError.single(path, "no header row", row=header_line)
+    _check_header(path, first, header_line)
     _check_truncated(path, text, len(first))
     try:
         frame = pd.read_csv(
@@ -163,6 +210,14 @@ def parse_csv(path: Path, text: str, header_line: int = 1) -> pd.DataFrame:
         raise DataValidationError.single(path, "header but no data rows", row=header_line)
     frame.index = pd.RangeIndex(header_line + 1, header_line + 1 + len(frame))  # file line numbers
     return frame
+
+
+def _overflows(text: str) -> bool:
+    """A number too large for a float ("1e400"), which pandas leaves unparsed."""
+    try:
+        return math.isinf(float(text))
+    except ValueError:
+        return False
 
 
 def validate(
@@ -241,7 +296,12 @@ def validate(
             values = pd.to_numeric(raw.where(~is_missing), errors="coerce")
             not_number = values.isna() & ~is_missing
             for line, value in raw[not_number].head(50).items():
-                problems.append(Problem(file, "not a number", line, col, value))
+                problems.append(Problem(file, "not a finite number" if _overflows(value)
+                                        else "not a number", line, col, value))
+            infinite = np.isinf(values)  # "inf", "-Infinity", "1e400": never data
+            for line, value in raw[infinite].head(50).items():
+                problems.append(Problem(file, "not a finite number", line, col, value))
+            values = values.where(~infinite)
             if spec.lo is not None or spec.hi is not None:
                 lo = -np.inf if spec.lo is None else spec.lo
                 hi = np.inf if spec.hi is None else spec.hi

@@ -36,8 +36,25 @@ class MarkdownPage(pn.viewable.Viewer):
         return markdown_pane(self.builder(self.data), name=self.title, **WIDE)
 
 
-def methodology_page(data: AppData) -> MarkdownPage:
-    return MarkdownPage(data=data, builder=about.methodology_markdown, title="Methodology")
+class MethodologyPage(pn.viewable.Viewer):
+    """How the index is made, and its validation against observed behaviour: the figures from
+    the build, a scatter plot of the index against the ONS Digital Propensity Index, what they
+    mean and the caveats."""
+
+    data = param.ClassSelector(class_=AppData, constant=True)
+
+    def __panel__(self):
+        d = self.data
+        scatter = about.validation_scatter(d)
+        return pn.Column(
+            markdown_pane(about.methodology_markdown(d), **WIDE),
+            markdown_pane(about.validation_markdown(d), **WIDE),
+            *([pn.pane.Bokeh(scatter, **WIDE)] if scatter else []),
+            name="Methodology", **WIDE)
+
+
+def methodology_page(data: AppData) -> MethodologyPage:
+    return MethodologyPage(data=data)
 
 
 def sources_page(data: AppData) -> MarkdownPage:

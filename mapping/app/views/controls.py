@@ -13,7 +13,14 @@ import panel as pn
 import param
 
 from mapping.app import a11y
-from mapping.app.data import AGGREGATIONS, DOMAIN_PREFIX, INDEX_MEASURE, LEVELS, NORMALISATIONS
+from mapping.app.data import (
+    AGGREGATIONS,
+    DOMAIN_PREFIX,
+    INDEX_MEASURE,
+    LEVELS,
+    NORMALISATIONS,
+    is_earlier,
+)
 from mapping.app.panes import escaped, html, html_pane
 from mapping.app.store import AppState
 from mapping.app.views.map import MapPanel, with_document_lock
@@ -117,11 +124,12 @@ class Controls(pn.viewable.Viewer):
         measures = self.store.measures()
         only = set(self.store.data.borough_only)
         groups = {
-            "Composite index": {measures[INDEX_MEASURE]: INDEX_MEASURE},
+            "Composite index": {v: k for k, v in measures.items()
+                                if k == INDEX_MEASURE or is_earlier(k)},
             "Domains": {v: k for k, v in measures.items() if k.startswith(DOMAIN_PREFIX)},
             "Indicators": {v: k for k, v in measures.items()
                            if k != INDEX_MEASURE and not k.startswith(DOMAIN_PREFIX)
-                           and k not in only},
+                           and not is_earlier(k) and k not in only},
             "Borough-only indicators": {v: k for k, v in measures.items() if k in only},
         }
         return {name: g for name, g in groups.items() if g}
