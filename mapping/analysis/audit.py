@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mapping.build import Inputs
 from mapping.errors import DataValidationError, Problem
 from mapping.outputs import Outputs
 from mapping.outputs.catalogue import BOROUGHS, SMALL_AREAS
+from mapping.pipeline.build import Inputs
 from mapping.registry import Registry
 from mapping.sources import Table
 

@@ -5,7 +5,7 @@ weights, methods or reference frame, validating the result like a specification 
 typo in a code or a negative weight is a clear :class:`~mapping.index.SpecError`).
 :func:`variant_tables` builds what a variant publishes (LSOA, ward and borough tables), and
 :func:`variant_files` turns it into files for ``<output>/variants/<name>/`` or the ``extras/``
-of a release (:func:`mapping.release.publish_release`).
+of a release (:func:`mapping.pipeline.release.publish_release`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mapping import io
+from mapping.files import write_bytes
 from mapping.index import IndexResult, IndexSpec, rollup
 from mapping.index.engine import INDEX_COLUMN, domain_column
 from mapping.index.scenario import Scenario, frame_of
@@ -120,4 +120,4 @@ def variant_files(spec: IndexSpec, tables: Mapping[str, pd.DataFrame],
 
 def write_files(folder: str | os.PathLike, files: Mapping[str, bytes]) -> list[Path]:
     """Write ``files`` (relative name -> bytes) under ``folder``, each atomically."""
-    return [io.write_bytes(Path(folder) / rel, data) for rel, data in sorted(files.items())]
+    return [write_bytes(Path(folder) / rel, data) for rel, data in sorted(files.items())]

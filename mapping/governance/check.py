@@ -5,7 +5,7 @@ The rules (each problem names the file and the field at fault):
 1. **Layout** - ``governance/README.md``, at least one ethics review record, at least one decision
    record, and the four registers exist; no Markdown file sits where no record kind is expected.
 2. **Schema** - each record's front matter follows the JSON Schema of its kind
-   (``mapping/governance_schema/``); dates are real calendar dates.
+   (``mapping/governance/schemas/``); dates are real calendar dates.
 3. **Decision records** - the file name is ``NNNN-slug.md`` with ``NNNN`` the id's number; ids
    are unique; the body has the sections Context, Options considered, Decision, Consequences in
    that order; supersession links are two-way (``supersedes``/``superseded_by``) and a superseded

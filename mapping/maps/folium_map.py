@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from mapping import io
+from mapping.files import write_text
 from mapping.governance.records import review_status_text
 from mapping.index.ranking import ranks
 from mapping.maps.assets import inline_assets
@@ -294,7 +294,7 @@ def render_html(m: folium.Map, offline: bool = False) -> str:
 
 def write_map(path: str | os.PathLike, m: folium.Map, offline: bool = False) -> Path:
     """Write ``m`` as one HTML file (atomically: no half-written file on failure)."""
-    return io.write_text(path, render_html(m, offline=offline))
+    return write_text(path, render_html(m, offline=offline))
 
 
 def slug(text: str) -> str:
@@ -314,5 +314,5 @@ def write_all_boroughs(directory: str | os.PathLike, data: ExportData, offline: 
     measure = options.get("measure") or data.default_measure(options.get("level", "lsoa"))
     index = render(TEMPLATES, "export_index.html", label=data.measure(measure).label,
                    version=data.build_version, links=links)
-    written.append(io.write_text(directory / "index.html", index + "\n"))
+    written.append(write_text(directory / "index.html", index + "\n"))
     return written

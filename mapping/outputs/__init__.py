@@ -20,7 +20,7 @@ import pandas as pd
 
 from mapping.config import output_dir
 from mapping.errors import MappingError
-from mapping.io import sha256_file
+from mapping.files import sha256_file
 from mapping.outputs.catalogue import MANIFEST
 from mapping.outputs.manifest import Manifest, ManifestError
 

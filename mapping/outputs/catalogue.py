@@ -1,7 +1,7 @@
 """The catalogue of a build: the files it writes, the geography levels they describe, and what
 each file and column means.
 
-Everything that writes a build (:mod:`mapping.build`) or reads one (the read model
+Everything that writes a build (:mod:`mapping.pipeline.build`) or reads one (the read model
 :mod:`mapping.outputs.readmodel`, the app, the exports, the notebooks, a release's data
 package) takes the names from here, so a file is named once. Nothing here reads a file.
 """

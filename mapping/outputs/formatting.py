@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 
-from mapping.disclosure import SUPPRESSED
+from mapping.pipeline.disclosure import SUPPRESSED
 
 NO_DATA = "no data"
 PERCENT = "%"

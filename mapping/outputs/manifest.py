@@ -1,10 +1,10 @@
 """The manifest of a build, typed: what the build wrote into ``manifest.json`` and every reader
 parses back.
 
-:class:`Manifest` is written by :func:`mapping.build.build` (:meth:`Manifest.to_json`) and read
-by :func:`mapping.outputs.load_outputs` (:meth:`Manifest.from_dict`, which first checks the
-file against ``manifest.schema.json``). Readers ask its fields, never keys a build might have
-written: a build records no clock time (builds are reproducible byte for byte), so there is no
+:class:`Manifest` is written by :func:`mapping.pipeline.build.build` (:meth:`Manifest.to_json`)
+and read by :func:`mapping.outputs.load_outputs` (:meth:`Manifest.from_dict`, which first checks
+the file against ``manifest.schema.json``). Readers ask its fields, never keys a build might
+have written: a build records no clock time (builds are reproducible byte for byte), so there is no
 "built at" field; see :func:`build_date`.
 """
 

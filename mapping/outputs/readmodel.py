@@ -41,7 +41,8 @@ SCORE_SUFFIX = "_score"
 #: are dissolved from them), and those of the libraries layer.
 GEOMETRY_SOURCES = ("boundaries_lsoa21",)
 LIBRARY_SOURCES = ("libraries_dcms_2016", "libraries_osm")
-#: Sources used to bring an indicator from its own geography to LSOA 2021 (see mapping.build).
+#: Sources used to bring an indicator from its own geography to LSOA 2021
+#: (see mapping.pipeline.derive).
 CONVERSION_SOURCES = {
     "lsoa11": ("lookup_lsoa11_lsoa21", "iod2019_london_workbook", "census2021_ts007a"),
     "msoa21": ("census2021_ts007a",),

@@ -8,7 +8,7 @@ Steps (each a plain function over frames):
    (``lsoa11`` converted, ``msoa21`` apportioned), roll LSOA values up to wards and boroughs
    (population-weighted) and add borough-only indicators (:mod:`mapping.pipeline.derive`);
 4. build the default index (:mod:`mapping.index`), apply the small-count rule to the published
-   tables (:mod:`mapping.disclosure`);
+   tables (:mod:`mapping.pipeline.disclosure`);
 5. write tables, light web geometry and libraries, then ``manifest.json``
    (:class:`mapping.outputs.manifest.Manifest`; file names from
    :mod:`mapping.outputs.catalogue`).
@@ -34,14 +34,14 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from mapping import io
-from mapping.config import PROCESSED  # re-exported: mapping.build.PROCESSED
+from mapping.config import PROCESSED  # re-exported: mapping.pipeline.build.PROCESSED
 from mapping.errors import DataValidationError, Problem
+from mapping.files import sha256_bytes, sha256_file
 from mapping.geography.geometry import check_geometry, web_geometry
-from mapping.locking import out_dir_lock
 from mapping.outputs.catalogue import LEVELS, LIBRARIES, MANIFEST, SMALL_AREAS
 from mapping.outputs.manifest import IndexRecord, IndicatorRecord, InputRecord, Manifest
 from mapping.pipeline.derive import apply_disclosure, indicator_tables
+from mapping.pipeline.locking import out_dir_lock
 from mapping.pipeline.staging import remove_stale, staged
 from mapping.registry import Indicator, Registry, load_registry
 from mapping.sources import READERS, Table
@@ -120,7 +120,7 @@ class Inputs:
         as data only (:mod:`mapping.sources.cache`: never a pickle; a damaged or edited cache
         file is ignored and rebuilt)."""
         path = self.path("iod2019_london_workbook")
-        digest = self.hashes.get("iod2019_london_workbook") or io.sha256_file(path)
+        digest = self.hashes.get("iod2019_london_workbook") or sha256_file(path)
         cache = None
         if self.cache_dir is not None:
             cache = table_cache.cache_path(self.cache_dir, "iod2019_workbook", digest, sheet)
@@ -166,8 +166,8 @@ def check_inputs(registry: Registry, data_dir: Path, *, allow_outside_sources: b
         entry = {"path": src.path, "files": {}}
         for f in files:
             name = str(f.relative_to(data_dir)) if f.is_relative_to(data_dir) else str(f)
-            entry["files"][name] = io.sha256_file(f)
-        entry["sha256"] = io.sha256_file(main)
+            entry["files"][name] = sha256_file(f)
+        entry["sha256"] = sha256_file(main)
         entry["matches_registry"] = entry["sha256"] == src.sha256
         entry["hash_declared"] = bool(src.sha256)
         record[sid] = entry
@@ -266,7 +266,7 @@ def build(options: BuildOptions) -> dict:
     """Run the whole build; returns the manifest. Raises DataValidationError on bad input.
 
     The registry, the input hashes and an analyst's own files are checked first, writing
-    nothing. Then the build takes the out-dir's lock (:mod:`mapping.locking`) and holds it
+    nothing. Then the build takes the out-dir's lock (:mod:`mapping.pipeline.locking`) and holds it
     until the outputs are published: a second build or a release into the same folder waits
     ``options.lock_wait_s`` seconds for it, then fails naming this one. Holding it, the build
     removes the staging folders that builds killed during an earlier publish left behind."""
@@ -333,7 +333,7 @@ def _build_locked(options: BuildOptions, registry: Registry, inputs_record: dict
         libraries_without_coordinates=int(
             inputs.get("libraries_dcms_2016").missing.get("lng", 0)),
         attributions=tuple(registry.attributions(used)),
-        outputs={name: io.sha256_bytes(data) for name, data in sorted(files.items())},
+        outputs={name: sha256_bytes(data) for name, data in sorted(files.items())},
     )
     files[MANIFEST] = manifest.to_json()
     publish(options.out_dir / PROCESSED, files)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mapping import io
+from mapping.files import sha256_file
 from mapping.outputs.catalogue import describe_generic_column, describe_output
 from mapping.registry import Registry
 
@@ -94,7 +94,7 @@ def _resource(root: Path, rel: str, registry: Registry | None, manifest: dict,
               description: str) -> dict:
     path = root / rel
     res = {"name": _resource_name(rel), "path": rel, "bytes": path.stat().st_size,
-           "hash": f"sha256:{io.sha256_file(path)}", "description": description}
+           "hash": f"sha256:{sha256_file(path)}", "description": description}
     suffix = path.suffix.lower()
     if suffix == ".csv":
         res.update(profile="tabular-data-resource", format="csv", mediatype="text/csv",

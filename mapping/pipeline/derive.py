@@ -17,15 +17,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from mapping.disclosure import suppress
 from mapping.errors import DataValidationError, Problem
 from mapping.geography.apportion import msoa_to_lsoa
 from mapping.geography.rollup import weighted_rollup
 from mapping.geography.vintage import convert_lsoa11_to_lsoa21, pair_shares
+from mapping.pipeline.disclosure import suppress
 from mapping.registry import Indicator
 
 if TYPE_CHECKING:
-    from mapping.build import Inputs
+    from mapping.pipeline.build import Inputs
 
 ID_COLUMNS = ["lsoa21_code", "lsoa21_name", "msoa21_code", "ward24_code", "ward24_name",
               "borough_code", "borough_name", "population"]

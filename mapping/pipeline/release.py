@@ -36,10 +36,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from mapping import io
 from mapping.config import output_dir
 from mapping.errors import DataValidationError, MappingError
-from mapping.locking import out_dir_lock
+from mapping.files import sha256_bytes, sha256_file, write_json, write_text
 from mapping.outputs import Outputs, load_outputs, processed_dir
 from mapping.outputs.catalogue import MANIFEST, UNDESCRIBED  # noqa: F401 (UNDESCRIBED: API)
 from mapping.pipeline.datapackage import (  # noqa: F401 (describe_column: part of this API)
@@ -47,6 +46,7 @@ from mapping.pipeline.datapackage import (  # noqa: F401 (describe_column: part 
     datapackage,
     describe_column,
 )
+from mapping.pipeline.locking import out_dir_lock
 from mapping.pipeline.staging import staged
 from mapping.registry import Registry, load_registry
 
@@ -243,8 +243,8 @@ def publish_release(
 ) -> Path:
     """Publish the build in ``processed`` as release ``version`` under ``releases``.
 
-    Holds the lock (:mod:`mapping.locking`) of the output folder holding ``releases`` and of
-    the one holding the build, so that no build replaces the build while it is copied and no
+    Holds the lock (:mod:`mapping.pipeline.locking`) of the output folder holding ``releases``
+    and of the one holding the build, so that no build replaces the build while it is copied and no
     other release writes beside it.
 
     Parameters
@@ -325,7 +325,7 @@ def _publish_release(version: str, notes: str, processed, root: Path, *, extras,
     except FileExistsError:  # published by someone else meanwhile
         raise ReleaseError(f"release v{version} already exists at {final}; releases are never "
                            "overwritten: choose a new version") from None
-    io.write_text(root / CHANGELOG, changelog(root))
+    write_text(root / CHANGELOG, changelog(root))
     os.chmod(root / CHANGELOG, 0o644)
     return final
 
@@ -341,7 +341,7 @@ def _write_release(staging: Path, build: Outputs, version: str, notes: str, day:
     for name in [MANIFEST, *sorted(meta.outputs)]:
         data = (build.root / name).read_bytes()
         expected = meta.outputs.get(name)
-        if expected is not None and io.sha256_bytes(data) != expected:
+        if expected is not None and sha256_bytes(data) != expected:
             raise ReleaseError(f"{build.root / name} changed while it was being copied")
         (staging / PROCESSED / name).write_bytes(data)
     for name, data in extras.items():
@@ -353,20 +353,20 @@ def _write_release(staging: Path, build: Outputs, version: str, notes: str, day:
         "date": day,
         "notes": str(notes).strip(),
         "package_version": meta.package_version,
-        "manifest_sha256": io.sha256_file(staging / PROCESSED / MANIFEST),
+        "manifest_sha256": sha256_file(staging / PROCESSED / MANIFEST),
         "row_counts": meta.row_counts,
         "outputs": meta.outputs,
         "inputs": {sid: v.sha256 for sid, v in meta.inputs.items()},
-        "extras": {name: io.sha256_bytes(data) for name, data in sorted(extras.items())},
+        "extras": {name: sha256_bytes(data) for name, data in sorted(extras.items())},
         "previous": previous.version if previous else None,
         "changes": (compare_manifests(_manifest_of(previous), build.manifest)
                     if previous else None),
     }
     descriptor = datapackage(staging, version, record["notes"], day, build.manifest,
                              registry, sorted(extras))
-    io.write_json(staging / DESCRIPTOR, descriptor)
-    io.write_json(staging / RELEASE_JSON, record)
-    io.write_text(staging / RELEASE_MD, release_entry(record))
+    write_json(staging / DESCRIPTOR, descriptor)
+    write_json(staging / RELEASE_JSON, record)
+    write_text(staging / RELEASE_MD, release_entry(record))
     for path in staging.rglob("*"):
         os.chmod(path, 0o755 if path.is_dir() else 0o444)
     os.chmod(staging, 0o755)
@@ -400,6 +400,6 @@ def verify_release(path: str | os.PathLike) -> list[str]:
         file = path / res["path"]
         if not file.is_file():
             problems.append(f"{res['path']}: missing")
-        elif f"sha256:{io.sha256_file(file)}" != res.get("hash"):
+        elif f"sha256:{sha256_file(file)}" != res.get("hash"):
             problems.append(f"{res['path']}: hash does not match datapackage.json")
     return problems
