@@ -175,7 +175,7 @@ the IUC's least-engaged groups commonest in deprived inner and east London.
 
 def validation_scatter(data: AppData):
     """Each LSOA's index percentile against its DPI (Bokeh figure), or None."""
-    from mapping import plots  # noqa: PLC0415 (bokeh figure helpers)
+    from mapping.analysis import plots  # noqa: PLC0415 (bokeh figure helpers)
 
     lsoa = data.levels["lsoa"].table
     if data.published is None or "dpi_online_pct" not in lsoa.columns:

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import math
 
-from mapping.pipeline.disclosure import SUPPRESSED
-
 NO_DATA = "no data"
+#: a value blanked by the small-count rule (DR-0004, :mod:`mapping.pipeline.disclosure`)
+SUPPRESSED = "suppressed"
 PERCENT = "%"
 
 __all__ = ["NO_DATA", "PERCENT", "SUPPRESSED", "cell_text", "number_text", "prose_share",
