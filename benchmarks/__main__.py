@@ -108,15 +108,16 @@ def index_section(build_dir: Path, smoke: bool, repeats: int, base_repeats: int)
     england = build_index(england_table, england_spec)
     london = build_index(london_table, spec)
     n_e, n_l = len(england.index), len(london.index)
-    new_weights = {"connectivity": 0.4, "demography": 0.2, "skills": 0.2, "deprivation": 0.2}
+    codes = spec.domain_codes  # the first domain gets 0.4, the others share 0.6
+    new_weights = {c: (0.4 if i == 0 else 0.6 / (len(codes) - 1)) for i, c in enumerate(codes)}
     tag = "synthetic" if smoke else "real"
     cases = [
         ("full default build, London (index + 1,000 MC + LOO + roll-ups)",
          lambda: build_default(processed), repeats, f"real, {n_l:,} LSOAs", False),
         ("index only, London", lambda: build_index(london_table, spec), repeats,
-         f"real, {n_l:,} LSOAs x 12", False),
+         f"real, {n_l:,} LSOAs x {len(spec.indicators)}", False),
         ("index only, England", lambda: build_index(england_table, england_spec), repeats,
-         f"{tag}, {n_e:,} LSOAs x 12", False),
+         f"{tag}, {n_e:,} LSOAs x {len(spec.indicators)}", False),
         ("re-weight, London", lambda: reweight(london, new_weights), repeats,
          f"real, {n_l:,} LSOAs", False),
         (f"Monte Carlo {draws:,} draws, England, all choices",

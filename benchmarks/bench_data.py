@@ -8,12 +8,13 @@ memory is not counted.
 
     .venv/bin/python benchmarks/bench_data.py            # one cold and one cached build
 
-The England table (:func:`england_table`) holds all 33,755 English LSOAs 2021 with the twelve
-default input indicators read from the data package through the project's own validated
-readers and indicator registry:
+The England table (:func:`england_table`) holds all 33,755 English LSOAs 2021 with the input
+indicators of both built indexes (v1's twelve and v2's, DR-0009) read from the data package
+through the project's own validated readers and indicator registry:
 
-* nine at LSOA 2021 exactly as registered (IoD 2025 digital connectivity, adult skills,
-  income, employment; Census 2021 aged 65+, 75+, disability, bad health, no qualifications);
+* every registered input at LSOA 2021 exactly as registered (IoD 2025 digital connectivity,
+  adult skills, income, employment, health; Census 2021 age, disability, health, households,
+  care, qualifications, work history, country of birth, density);
 * ``deri_broadband_2011``: GMCA DERI v1.6 (LSOA 2011, England) brought to LSOA 2021 through
   the ONS exact-fit lookup as the unweighted mean of the parent 2011 LSOAs (the build weights
   by population from the London-only IoD 2019 workbook, which has no England counterpart);

@@ -109,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         london_table = synthetic_table(n_london, seed=2)
         london_source = f"synthetic ({n_london} units)"
     london = build_index(london_table, spec)
-    new_weights = {"connectivity": 0.4, "demography": 0.2, "skills": 0.2, "deprivation": 0.2}
+    codes = spec.domain_codes  # the first domain gets 0.4, the others share 0.6
+    new_weights = {c: (0.4 if i == 0 else 0.6 / (len(codes) - 1)) for i, c in enumerate(codes)}
 
     cases = [
         (

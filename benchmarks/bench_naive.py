@@ -29,7 +29,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-DOMAINS = ("connectivity", "demography", "skills", "deprivation")
+def _domains() -> tuple[str, ...]:
+    from mapping.index.spec import load_default_spec
+
+    return tuple(load_default_spec().domain_codes)
+
+
+DOMAINS = _domains()
 
 
 def _message_bytes(msg) -> int:

@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -605,6 +605,21 @@ def _build_locked(options: BuildOptions, registry: Registry, inputs_record: dict
     publish(options.out_dir / PROCESSED, files)
     bar.done()
     return manifest
+
+
+def unsuppressed_lsoa_table(data_dir: Path, indicator_files: Sequence[Path] = (),
+                            cache_dir: Path | None = None) -> pd.DataFrame:
+    """The LSOA indicator table the build's index is computed from: every registered
+    indicator before the small-count rule (DR-0004) blanks cells for publication. For analysis
+    in notebooks and tests (choosing weights, DR-0009); never published as it is."""
+    registry = load_registry(list(indicator_files))
+    record, problems = check_inputs(registry, data_dir)
+    if problems:
+        raise DataValidationError(problems)
+    with tempfile.TemporaryDirectory(prefix="mapping-cache-") as scratch:
+        inputs = Inputs(registry, data_dir, cache_dir=cache_dir or Path(scratch),
+                        hashes={k: v["sha256"] for k, v in record.items()})
+        return indicator_tables(inputs)[0]
 
 
 def _build_index(lsoa: pd.DataFrame) -> dict[str, pd.DataFrame]:

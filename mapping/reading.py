@@ -35,7 +35,7 @@ def strength_word(rho: float) -> str:
 
 @dataclass(frozen=True)
 class Validation:
-    correlations: pd.DataFrame  # reference, label, n, spearman_rho, p_value, strength
+    correlations: pd.DataFrame  # reference, label, n, spearman_rho, p_value, agreement, strength
     areas: pd.DataFrame  # per LSOA: index + per reference percentile differences
     boroughs: pd.DataFrame  # per borough and reference: mean difference, share disagreeing
     shared_sources: dict[str, list[str]] = field(default_factory=dict)
@@ -49,12 +49,15 @@ def validation_tables(outputs: Outputs, registry: Registry,
     refs = [i for i in registry.select(role="validation") if i.code in ind.columns]
     corr = spearman_validation(idx, ind[[r.code for r in refs]])
     corr.insert(1, "label", [registry.indicator(c).label for c in corr["reference"]])
+    # a reference where higher is better (share online) agrees with a risk index when rho < 0
+    sign = {r.code: (-1.0 if r.direction == "higher_is_better" else 1.0) for r in refs}
+    corr["agreement"] = corr["spearman_rho"] * corr["reference"].map(sign)
     corr["strength"] = [strength_word(r) for r in corr["spearman_rho"]]
     areas = pd.DataFrame({"lsoa21_name": ind["lsoa21_name"], "borough_name": ind["borough_name"],
                           "index_percentile": idx.rank(pct=True) * 100}, index=idx.index)
     rows = []
     for ref in refs:
-        dis = disagreement(idx, ind[ref.code])
+        dis = disagreement(idx, sign[ref.code] * ind[ref.code])
         areas[f"{ref.code}_percentile"] = dis["reference_percentile"]
         areas[f"difference_{ref.code}"] = dis["difference"]
         grouped = dis.join(ind["borough_name"]).groupby("borough_name")["difference"]
@@ -84,16 +87,19 @@ def _fmt_names(names: list[str]) -> str:
 def reading(v: Validation, registry: Registry, top: int = 3) -> list[str]:
     """A short reading of the validation, every sentence computed from ``v``."""
     out = []
-    corr = v.correlations.sort_values("spearman_rho", ascending=False)
+    corr = v.correlations.sort_values("agreement", ascending=False)
     for row in corr.itertuples(index=False):
+        turned = (" — negative because higher there means more online, so a negative ρ is "
+                  "agreement" if row.agreement * row.spearman_rho < 0 else "")
         out.append(
             f"Across {row.n:,} London LSOAs the index orders areas {row.strength} like "
-            f"{row.label} (Spearman ρ = {row.spearman_rho:.2f})."
+            f"{row.label} (Spearman ρ = {row.spearman_rho:.2f}{turned})."
         )
     if len(corr) >= 2:
         best, worst = corr.iloc[0], corr.iloc[-1]
         out.append(f"Agreement is closer with {best['label']} than with {worst['label']} "
-                   f"(ρ {best['spearman_rho']:.2f} against {worst['spearman_rho']:.2f}).")
+                   f"(ρ turned so that positive means agreement: {best['agreement']:.2f} "
+                   f"against {worst['agreement']:.2f}).")
     for ref, sources in v.shared_sources.items():
         names = ", ".join(sources)
         out.append(f"{registry.indicator(ref).label} comes from the same source ({names}) as "

@@ -107,6 +107,10 @@ COLUMN_DESCRIPTIONS = {
     "n_units_top20": "Number of the area's LSOAs in the frame's 20 % most at risk",
     "reference": "Validation reference (an indicator code with role 'validation')",
     "n": "Number of areas with both values",
+    "measure": "What is validated: an index score column, a domain score column, an indicator "
+               "code or a comparator (validation.csv)",
+    "kind": "Kind of measure: index, domain, indicator or comparator",
+    "scope": "Where the correlation is computed: london, or a borough code",
     "spearman_rho": "Spearman rank correlation of the index with the reference (-1 to 1)",
     "p_value": "Two-sided p-value of the Spearman correlation",
     "factor": "Choice varied in the Monte Carlo analysis",

@@ -34,7 +34,9 @@ from mapping.index import (
     monte_carlo,
     read_unit_table,
 )
+from mapping.index.evidence import top_decile_changes
 from mapping.maps.folium_map import export_map
+from mapping.outputs import load_outputs
 from mapping.workspace import notebook_dirs
 
 # %% tags=["parameters"]
@@ -99,3 +101,24 @@ display(cronbach_alpha(result))
 # %%
 display(export_map(dirs.processed, measure="interval_width", level="lsoa", libraries=False,
                    title="Width of the 5-95 % Monte Carlo rank interval (ranks)"))
+
+# %% [markdown]
+# ## The evidence-led index (v2) against the earlier equal-weights index (v1)
+#
+# DR-0009 replaced the equal weights of DR-0003 with weights chosen out of sample against
+# observed online behaviour (see notebook 04). Both are built; here is how far the map moves:
+# LSOAs entering and leaving London's most at-risk 10 %, per borough.
+
+# %%
+outputs = load_outputs(dirs.processed)
+v2 = outputs.table("lsoa21_index.csv").set_index("lsoa21_code")
+v1 = outputs.table("lsoa21_index_equal_v1.csv").set_index("lsoa21_code")
+names = outputs.table("lsoa21_indicators.csv").set_index("lsoa21_code")["borough_name"]
+moves = top_decile_changes(v2["index_score"], v1["index_score"], names)
+print(f"top decile: {int(moves['in_both'].sum())} LSOAs stay, {int(moves['moved_in'].sum())} "
+      f"enter and {int(moves['moved_out'].sum())} leave")
+display(moves.assign(net=moves["moved_in"] - moves["moved_out"]).sort_values("net"))
+show(plots.scatter(v1["index_score"].rank(pct=True) * 100,
+                   v2["index_score"].reindex(v1.index).rank(pct=True) * 100,
+                   title="Percentile of each LSOA: v1 (equal weights) against v2 (evidence-led)",
+                   diagonal=True, x_label="v1 percentile", y_label="v2 percentile"))

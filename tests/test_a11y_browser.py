@@ -164,7 +164,7 @@ def test_keyboard_reaches_every_control_with_visible_focus_and_leaves_the_map(pa
     # sensible order: measure, areas, search, boroughs, weights, ..., then the tabs, then the map
     order = [next(i for i, lab in enumerate(labels) if lab.startswith(want)) for want in (
         "Digital exclusion risk index", "LSOA (small areas)", "LSOA code or name",
-        "Connectivity", "Reset to the published index", "Zoom to London", "Map", "Table",
+        "Older age", "Reset to the published index", "Zoom to London", "Map", "Table",
         "Accessibility")]
     assert order == sorted(order), list(zip(labels, range(len(labels)), strict=True))
     # focus is visible on every stop (a ring of at least 2 px), and named controls have names

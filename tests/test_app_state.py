@@ -99,8 +99,8 @@ def test_reweighting_changes_scores_through_the_engine(state):
     state.weights = [1.0, 0.0, 0.0, 0.0]
     after = state.values()
     assert not np.allclose(before, after)
-    # all weight on connectivity: the index is the connectivity domain score
-    np.testing.assert_allclose(after, state.values("domain:connectivity"))
+    # all weight on the first domain (older age): the index is that domain's score
+    np.testing.assert_allclose(after, state.values("domain:age"))
     state.reset_method()
     np.testing.assert_allclose(state.values(), before)
     assert state.is_default_method()
@@ -353,3 +353,34 @@ def test_higher_is_better_coverage_is_not_called_more_at_risk(app, processed_dir
     profile = app.state.profile("E09000003", "borough")
     fibre = [i for i in profile["indicators"] if i["code"] == "ofcom_full_fibre_pct"]
     assert fibre and fibre[0]["unit"] == "%" and fibre[0]["direction"] == "higher_is_better"
+
+
+def test_earlier_index_is_selectable_by_name_and_matches_its_build(state, processed_dir):
+    assert state.measures()["earlier:equal_v1"].startswith("Earlier index: equal weights")
+    built = pd.read_csv(processed_dir / "lsoa21_index_equal_v1.csv").set_index("lsoa21_code")
+    codes = state.data.levels["lsoa"].codes
+    state.measure = "earlier:equal_v1"
+    np.testing.assert_allclose(state.values(), built.loc[codes, "index_score"].to_numpy(),
+                               rtol=1e-9)
+    assert not np.allclose(state.values(), state.values(INDEX_MEASURE))
+    state.level = "borough"
+    assert np.isfinite(state.values()).all()  # rolled up like the default index
+
+
+def test_validation_section_shows_the_builds_figures(data, processed_dir, app):
+    from mapping.app import about  # noqa: PLC0415
+
+    val = pd.read_csv(processed_dir / "validation.csv")
+    london = val[(val["scope"] == "london") & (val["measure"] == "index_score")]
+    rho = london.set_index("reference")["spearman_rho"]
+    text = about.validation_markdown(data)
+    assert f"ρ {rho['dpi_online_pct']:+.2f}" in text
+    assert f"ρ {rho['iuc_least_engaged_share']:+.2f}" in text
+    assert rho["dpi_online_pct"] <= -0.6  # the published default, in sample
+    v1 = val[(val["scope"] == "london") & (val["measure"] == "index_equal_v1")
+             & (val["reference"] == "dpi_online_pct")]["spearman_rho"].iloc[0]
+    row = next(line for line in text.splitlines() if "Earlier index: equal weights" in line)
+    assert f"| {v1:+.2f} |" in row
+    assert "modelled" in text and "household" in text  # the caveats
+    fig = about.validation_scatter(data)
+    assert fig is not None and len(fig.renderers[0].data_source.data["x"]) == 4994

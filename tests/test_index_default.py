@@ -46,7 +46,20 @@ def test_build_default_frames(frames):
     assert out["index_validation"]["reference"].tolist() == [
         "deri_score_2011",
         "iuc_least_engaged_share",
+        "dpi_online_pct",
     ]
+    val = out["validation"]
+    # the index, the earlier index, each domain, each indicator, the DERI: London and boroughs
+    assert {"index_score", "index_equal_v1", "age_score", "age_65_plus_pct",
+            "deri_score_2011"} <= set(val["measure"])
+    assert set(val["reference"]) == {"dpi_online_pct", "iuc_least_engaged_share"}
+    assert set(val["scope"]) == {"london", *lsoa["borough_code"]}
+    assert set(val.loc[val["measure"] == "deri_score_2011", "kind"]) == {"comparator"}
+    london = val[(val["scope"] == "london") & (val["measure"] == "index_score")]
+    assert (london["n"] == 800).all()
+    # the synthetic DPI falls as risk rises: the index must say so
+    assert london.set_index("reference").loc["dpi_online_pct", "spearman_rho"] < -0.3
+    assert "lsoa21_index_equal_v1" in out
     assert out["index_weights"]["effective_weight"].sum() == pytest.approx(1.0)
     assert out["index_weights"]["spec_sha256"].nunique() == 1
 

@@ -8,6 +8,7 @@ import pytest
 
 from mapping.index.spec import (
     DEFAULT_SPEC,
+    SPECS_DIR,
     SpecError,
     load_default_spec,
     load_spec,
@@ -141,10 +142,12 @@ def test_with_weights_and_without_indicator():
     assert no_a.domain_codes == ["d2"] and no_a.domain_weights() == {"d2": 1.0}
 
 
-def test_default_spec_loads_and_matches_the_registry():
-    spec = load_default_spec()
-    assert spec.source == str(DEFAULT_SPEC)
-    assert len(spec.indicators) == 12
+@pytest.mark.parametrize("name,count", [("london_default.toml", 7),
+                                        ("london_equal_v1.toml", 12)])
+def test_default_spec_loads_and_matches_the_registry(name, count):
+    spec = load_default_spec() if name == DEFAULT_SPEC.name else load_spec(SPECS_DIR / name)
+    assert spec.source == str(DEFAULT_SPEC.parent / name)
+    assert len(spec.indicators) == count
     assert sum(spec.effective_weights().values()) == pytest.approx(1.0)
     from mapping.registry import load_registry
 

@@ -24,9 +24,8 @@ NOTEBOOKS = ROOT / "notebooks"
 PARAMETERS = {
     "01-data-audit": {"map_indicators": ["age_65_plus_pct", "ofcom_gigabit_pct"]},
     "02-build-index": {
-        "variant_name": "connectivity-heavy",
-        "domain_weights": {"connectivity": 0.4, "demography": 0.2, "skills": 0.2,
-                           "deprivation": 0.2},
+        "variant_name": "age-heavy",
+        "domain_weights": {"age": 0.4, "health": 0.2, "skills": 0.2, "deprivation": 0.2},
         "normalisation": "rank",
         "release_version": "1.0.0",
         "release_notes": "Test release from notebook 02.",

@@ -174,3 +174,34 @@ def test_real_gla_lsoa_layer_has_eight_invalid_geometries(data_dir):
     with pytest.raises(DataValidationError) as err:
         check_geometry(frame, "lsoa11_code", "gla")
     assert len(err.value.problems) == 8
+
+
+DPI_HEAD = ",LSOAcode,Region,Local Authority name,Score,score_normalized\n"
+
+
+def test_dpi_drops_the_row_number_and_the_re_exporters_rescaling(tmp_path):
+    path = write(tmp_path, DPI_HEAD + "0,E01000001,London,City of London,97.0,8.81\n"
+                 "1,W01000002,Wales,Cardiff,[x],1.0\n")
+    table = readers.dpi(path)
+    assert list(table.frame.columns) == ["lsoa11_code", "region", "lad_name", "dpi_score"]
+    assert table.frame["dpi_score"].iloc[0] == 97.0
+    assert table.missing == {"dpi_score": 1}
+
+
+def test_dpi_bad_values_name_row_column_and_value(tmp_path):
+    path = write(tmp_path, DPI_HEAD + "0,E01000001,London,City of London,104.5,9\n"
+                 "1,E01000002,London,City of London,high,9\n2,E0100003,London,X,90,9\n")
+    with pytest.raises(DataValidationError) as err:
+        readers.dpi(path)
+    text = "\n".join(problems(err))
+    assert "row 2, column 'Score': out of range [0, 100]" in text and "104.5" in text
+    assert "row 3, column 'Score': not a number" in text and "high" in text
+    assert "not a valid LSOA code" in text and "E0100003" in text
+
+
+def test_dpi_without_its_score_column_lists_what_it_found(tmp_path):
+    path = write(tmp_path, ",LSOAcode,Region,Local Authority name,score_normalized\n"
+                 "0,E01000001,London,City of London,8.81\n")
+    with pytest.raises(DataValidationError,
+                       match=r"column 'Score': missing column \(columns found: LSOAcode"):
+        readers.dpi(path)

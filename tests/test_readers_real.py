@@ -54,3 +54,13 @@ def test_iuc_least_engaged_flag(data_dir):
     engaged = frame.groupby("iuc_label")["least_engaged"].max()
     assert engaged["e-Withdrawn"] == 1 and engaged["e-Professionals"] == 0
     assert not frame["lsoa11_code"].str.startswith("S").any()
+
+
+def test_dpi_reads_every_london_lsoa_2011(data_dir):
+    frame = READERS["dpi"](data_dir / "dpi2021" / "dpi2021_ew_lsoa11.csv").frame
+    assert len(frame) == 34753
+    assert "score_normalized" not in frame.columns and frame.columns[0] == "lsoa11_code"
+    london = frame[frame["region"] == "London"]
+    assert len(london) == 4835
+    assert london["dpi_score"].median() == pytest.approx(96.0, abs=0.05)
+    assert london["dpi_score"].between(74.8, 100).all()

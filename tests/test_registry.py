@@ -35,10 +35,12 @@ def write(tmp_path, text, name="extra.toml"):
 def test_real_registry_loads_every_indicator_with_a_known_source():
     reg = load_registry()
     codes = [i.code for i in reg.indicators]
-    assert len(codes) == len(set(codes)) == 20
-    assert len(reg.select(role="input", geography="lsoa")) == 12
+    assert len(codes) == len(set(codes)) == 29
+    # 12 inputs of index v1 and 8 candidates examined for v2 (DR-0009)
+    assert len(reg.select(role="input", geography="lsoa")) == 20
     assert {i.code for i in reg.select(role="validation")} == {"deri_score_2011",
-                                                              "iuc_least_engaged_share"}
+                                                              "iuc_least_engaged_share",
+                                                              "dpi_online_pct"}
     for ind in reg.indicators:
         assert set(ind.sources) <= set(reg.sources)
         assert ind.decision.startswith("DR-")

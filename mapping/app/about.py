@@ -12,6 +12,8 @@ import html
 import re
 from pathlib import Path
 
+import pandas as pd
+
 from mapping.app.data import AGGREGATIONS, NORMALISATIONS, AppData
 from mapping.app.usage import UsageCounter
 from mapping.disclosure import SUPPRESSED as SUPPRESSED_WORD
@@ -86,6 +88,103 @@ weights is recorded in the decision log (governance page).
   residents who need support.
 - Small differences in score or rank are not meaningful; check an area's rank interval.
 """
+
+
+VALIDATION_FILE = "validation.csv"
+#: How the two observed references read: which sign of rho is agreement with a risk index.
+_REFERENCES = {
+    "dpi_online_pct": ("ONS Digital Propensity Index 2021 (share of Census responses online)",
+                       -1.0),
+    "iuc_least_engaged_share": ("IUC 2018 share of residents least engaged online", 1.0),
+}
+
+
+def validation_figures(data: AppData) -> pd.DataFrame | None:
+    """London-wide rho of each index, domain and the DERI with each observed reference, from
+    the build's ``validation.csv`` (None for a build without it)."""
+    if VALIDATION_FILE not in data.outputs.manifest.get("outputs", {}):
+        return None
+    val = data.outputs.table(VALIDATION_FILE)
+    london = val[(val["scope"] == "london") & val["kind"].isin(["index", "domain", "comparator"])]
+    out = london.pivot(index=["measure", "kind"], columns="reference",
+                       values="spearman_rho").reset_index()
+    # the default index first, then the earlier one, its domains, the comparator
+    order = {"index_score": 0, "index_equal_v1": 1}
+    kind = {"index": 1, "domain": 2, "comparator": 3}
+    out["_o"] = [order.get(m, 1 + kind[k]) for m, k in zip(out["measure"], out["kind"],
+                                                         strict=True)]
+    return out.sort_values(["_o", "measure"], kind="stable").drop(columns="_o")
+
+
+def _measure_label(data: AppData, measure: str) -> str:
+    if measure == "index_score":
+        return f"{data.spec.name} (v{data.spec.version}, the map's default)"
+    if measure == "index_equal_v1":
+        return "Earlier index: equal weights (v1, DR-0003)"
+    for d in data.spec.domains:
+        if measure == f"{d.code}_score":
+            return f"Domain: {d.name}"
+    return str(data.indicators.get(measure, {}).get("label", measure))
+
+
+def validation_markdown(data: AppData) -> str:
+    """The Validation section: figures from the build, what they mean, and the caveats."""
+    figures = validation_figures(data)
+    if figures is None:
+        return ("## Validation\n\nThis build has no validation figures "
+                "(`validation.csv`).")
+    refs = [r for r in _REFERENCES if r in figures.columns]
+    head = " | ".join(_REFERENCES[r][0] for r in refs)
+    rows = []
+    for row in figures.itertuples(index=False):
+        cells = " | ".join(f"{getattr(row, r):+.2f}" for r in refs)
+        rows.append(f"| {md(_measure_label(data, row.measure))} | {cells} |")
+    idx = figures.set_index("measure")
+    dpi = idx.loc["index_score", "dpi_online_pct"] if "dpi_online_pct" in refs else float("nan")
+    iuc = (idx.loc["index_score", "iuc_least_engaged_share"]
+           if "iuc_least_engaged_share" in refs else float("nan"))
+    return f"""
+## Validation: does the index point where people are offline?
+
+In plain words: **areas the index rates as more at risk did, on the whole, answer the 2021
+Census online less often** (Spearman ρ {dpi:+.2f}; −1 would be perfect agreement) **and have
+more residents in the groups least engaged online in 2018** (ρ {iuc:+.2f}; +1 would be perfect).
+It is a guide to where to look, not a measure of who is offline.
+
+| Measure | {head} |
+|---|{"---|" * len(refs)}
+{chr(10).join(rows)}
+
+Spearman rank correlations over London's LSOAs (2021 boundaries), from this build's
+`validation.csv`, which also holds every single indicator and each borough separately. The
+weights of the default index were chosen by fitting them on 32 boroughs and testing on the 33rd,
+in turn (DR-0009 in the decision log); fitted on all of London they agree a little better than
+that test shows.
+
+**Caveats.** In areas where households were first sent a paper form, ONS *modelled* the
+online share rather than observing it, and the file does not say which areas those are. It
+counts **household** responses, not whether each person uses the internet. Both references
+are on 2011 boundaries (converted to 2021) and from other years than some indicators (2021 and
+2018), and they disagree with each other in places: the DPI is lowest in older outer suburbs,
+the IUC's least-engaged groups commonest in deprived inner and east London.
+"""
+
+
+def validation_scatter(data: AppData):
+    """Each LSOA's index percentile against its DPI (Bokeh figure), or None."""
+    from mapping import plots  # noqa: PLC0415 (bokeh figure helpers)
+
+    lsoa = data.levels["lsoa"].table
+    if data.published is None or "dpi_online_pct" not in lsoa.columns:
+        return None
+    pct = data.published["index_score"].rank(pct=True) * 100
+    fig = plots.scatter(pct, lsoa["dpi_online_pct"],
+                        title="Each LSOA: index percentile against the share of Census 2021 "
+                        "responses made online",
+                        x_label="index percentile (higher = more at risk)",
+                        y_label="Census 2021 responses online (%)")
+    fig.sizing_mode = "stretch_width"
+    return fig
 
 
 def sources_markdown(data: AppData) -> str:

@@ -53,6 +53,13 @@ AGGREGATIONS = {
 }
 INDEX_MEASURE = "index"
 DOMAIN_PREFIX = "domain:"
+#: Earlier indexes the build still publishes (DR-0009 keeps v1 selectable by name):
+#: measure key ``earlier:<name>`` -> (output file, label).
+EARLIER_PREFIX = "earlier:"
+EARLIER_INDEXES = {
+    "equal_v1": ("lsoa21_index_equal_v1.csv",
+                 "Earlier index: equal weights, four domains (v1, DR-0003)"),
+}
 #: Robustness columns the app reads from a build output (``index_*.csv`` with these columns).
 ROBUSTNESS_COLUMNS = ("rank_p05", "rank_p95", "unstable")
 
@@ -100,6 +107,8 @@ class AppData:
     published: pd.DataFrame | None  # the build's LSOA index (geometry order), if it has one
     build_version: str
     built_at: str
+    #: earlier index name -> its published LSOA scores (``index_score``), geometry order
+    earlier: dict[str, pd.DataFrame] = dataclasses.field(default_factory=dict)
 
     @property
     def input_indicators(self) -> list[str]:
@@ -118,6 +127,8 @@ class AppData:
         values, then the borough-only indicators. With ``level`` ``"lsoa"`` or ``"ward"`` the
         borough-only indicators are left out (they have no values at those levels)."""
         out = {INDEX_MEASURE: "Digital exclusion risk index (composite)"}
+        for name in self.earlier:
+            out[EARLIER_PREFIX + name] = EARLIER_INDEXES[name][1]
         for code, name in self.domains.items():
             out[DOMAIN_PREFIX + code] = f"Domain: {name}"
         lsoa_cols = set(self.levels["lsoa"].table.columns)
@@ -221,6 +232,17 @@ def _published_index(root: Path, lsoa: pd.DataFrame, spec: IndexSpec) -> pd.Data
                                        how="left", validate="one_to_one")
 
 
+def _earlier(outputs: Outputs, lsoa: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The earlier indexes this build publishes, in geometry order."""
+    out = {}
+    for name, (file, _label) in EARLIER_INDEXES.items():
+        if file in outputs.manifest.get("outputs", {}):
+            frame = outputs.table(file)[["lsoa21_code", INDEX_COLUMN]]
+            out[name] = lsoa[["lsoa21_code"]].merge(frame, on="lsoa21_code", how="left",
+                                                    validate="one_to_one")
+    return out
+
+
 @pn.cache(max_items=2)
 def app_data(root: str) -> AppData:
     """Load the build at ``root`` (verified against its manifest) into an :class:`AppData`."""
@@ -265,6 +287,7 @@ def app_data(root: str) -> AppData:
         published=_published_index(outputs.root, levels["lsoa"].table, spec),
         build_version=str(manifest.get("package_version", "unknown")),
         built_at=str(built)[:10],
+        earlier=_earlier(outputs, levels["lsoa"].table),
     )
 
 

@@ -26,6 +26,7 @@ from mapping.app import a11y, about
 from mapping.app.data import (
     AGGREGATIONS,
     DOMAIN_PREFIX,
+    EARLIER_PREFIX,
     INDEX_MEASURE,
     LEVELS,
     NORMALISATIONS,
@@ -363,11 +364,12 @@ class MapApp:
         measures = self.state.measures()
         only = set(self.data.borough_only)
         groups = {
-            "Composite index": {measures[INDEX_MEASURE]: INDEX_MEASURE},
+            "Composite index": {v: k for k, v in measures.items()
+                                if k == INDEX_MEASURE or k.startswith(EARLIER_PREFIX)},
             "Domains": {v: k for k, v in measures.items() if k.startswith(DOMAIN_PREFIX)},
             "Indicators": {v: k for k, v in measures.items()
                            if k != INDEX_MEASURE and not k.startswith(DOMAIN_PREFIX)
-                           and k not in only},
+                           and not k.startswith(EARLIER_PREFIX) and k not in only},
             "Borough-only indicators": {v: k for k, v in measures.items() if k in only},
         }
         return {name: g for name, g in groups.items() if g}
@@ -856,8 +858,12 @@ class MapApp:
                 "London frame), rank among the 33 boroughs, and the share of residents living in "
                 "London's most at-risk 10 % and 20 % of LSOAs."),
             self.borough_table, sizing_mode="stretch_width", name="Compare")
-        method_tab = markdown_pane(about.methodology_markdown(d), name="Methodology",
-                                   sizing_mode="stretch_width")
+        scatter = about.validation_scatter(d)
+        method_tab = pn.Column(
+            markdown_pane(about.methodology_markdown(d), sizing_mode="stretch_width"),
+            markdown_pane(about.validation_markdown(d), sizing_mode="stretch_width"),
+            *([pn.pane.Bokeh(scatter, sizing_mode="stretch_width")] if scatter else []),
+            name="Methodology", sizing_mode="stretch_width")
         sources_tab = markdown_pane(about.sources_markdown(d), name="Sources",
                                     sizing_mode="stretch_width")
         gov = pn.pane.HTML(about.governance_iframe(

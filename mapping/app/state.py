@@ -21,6 +21,7 @@ import param
 from mapping.app.data import (
     AGGREGATIONS,
     DOMAIN_PREFIX,
+    EARLIER_PREFIX,
     INDEX_MEASURE,
     LEVELS,
     NORMALISATIONS,
@@ -200,7 +201,7 @@ class AppState(param.Parameterized):
 
     def measure_unit(self, measure: str | None = None) -> str:
         m = measure or self.measure
-        if m == INDEX_MEASURE or m.startswith(DOMAIN_PREFIX):
+        if m == INDEX_MEASURE or m.startswith((DOMAIN_PREFIX, EARLIER_PREFIX)):
             return "score"
         return str(self._data.indicators.get(m, {}).get("unit", ""))
 
@@ -262,13 +263,10 @@ class AppState(param.Parameterized):
         lvl = self._data.levels[level]
         if measure == INDEX_MEASURE or measure.startswith(DOMAIN_PREFIX):
             col = self._index_column(measure)
-            lsoa_vals = self.index_lsoa()[[col]]
-            if level == "lsoa":
-                vals = lsoa_vals[col].to_numpy(dtype=float)
-            else:
-                rolled = rollup(self._data.levels["lsoa"].table, lsoa_vals, level)
-                vals = (lvl.table[[code_col(level)]].merge(rolled, on=code_col(level), how="left")
-                        [col].to_numpy(dtype=float))
+            vals = self._at_level(self.index_lsoa()[[col]], col, level)
+        elif measure.startswith(EARLIER_PREFIX):
+            earlier = self._data.earlier[measure[len(EARLIER_PREFIX):]]
+            vals = self._at_level(earlier[[INDEX_COLUMN]], INDEX_COLUMN, level)
         elif measure in lvl.table.columns:
             vals = lvl.table[measure].to_numpy(dtype=float)
         else:
@@ -276,6 +274,15 @@ class AppState(param.Parameterized):
         if self.rescale and self.boroughs:
             vals = np.where(self.in_focus(level), vals, np.nan)
         return vals
+
+    def _at_level(self, lsoa_vals: pd.DataFrame, col: str, level: str) -> np.ndarray:
+        """LSOA scores (geometry order) as they are, or rolled up to wards or boroughs."""
+        if level == "lsoa":
+            return lsoa_vals[col].to_numpy(dtype=float)
+        rolled = rollup(self._data.levels["lsoa"].table, lsoa_vals, level)
+        table = self._data.levels[level].table
+        return (table[[code_col(level)]].merge(rolled, on=code_col(level), how="left")
+                [col].to_numpy(dtype=float))
 
     def in_focus(self, level: str | None = None) -> np.ndarray:
         """True for areas in the chosen boroughs (all True when none are chosen)."""

@@ -23,11 +23,16 @@ from mapping.index.robustness import (
     monte_carlo,
 )
 from mapping.index.rollup import rollup
-from mapping.index.spec import IndexSpec, load_default_spec
-from mapping.index.validation import spearman_validation
+from mapping.index.spec import SPECS_DIR, IndexSpec, load_default_spec, load_spec
+from mapping.index.validation import spearman_validation, validation_table
 
 PROCESSED_TABLE = "lsoa21_indicators.csv"
-VALIDATION_REFERENCES = ("deri_score_2011", "iuc_least_engaged_share")
+VALIDATION_REFERENCES = ("deri_score_2011", "iuc_least_engaged_share", "dpi_online_pct")
+#: Observed behaviour the index is judged against (DR-0009); the DERI is a comparator index.
+OBSERVED_REFERENCES = ("dpi_online_pct", "iuc_least_engaged_share")
+COMPARATORS = ("deri_score_2011",)
+#: Earlier indexes still built beside the default, by output name (selectable in the app).
+ALTERNATIVE_SPECS = {"lsoa21_index_equal_v1": SPECS_DIR / "london_equal_v1.toml"}
 AREA_LEVELS = (
     ("ward24_index", "ward24_code", "ward24_name"),
     ("borough_index", "borough_code", "borough_name"),
@@ -109,6 +114,10 @@ def build_default(processed_dir: str | Path) -> dict[str, pd.DataFrame]:
     if refs:
         ref_frame = table.set_index(spec.unit_id)[refs]
         frames["index_validation"] = spearman_validation(result.index, ref_frame)
+    frames.update(_alternatives(table))
+    observed = [c for c in OBSERVED_REFERENCES if c in table.columns]
+    if observed:
+        frames["validation"] = _validation(table, spec, lsoa, frames, observed)
     frames["index_sensitivity"] = mc.sensitivity
     frames["index_monte_carlo_draws"] = mc.draws.reset_index()
     frames["index_leave_one_out"] = leave_one_out(result)
@@ -137,3 +146,46 @@ def build_default(processed_dir: str | Path) -> dict[str, pd.DataFrame]:
         ]
     )
     return frames
+
+
+def _alternatives(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Each earlier index (``ALTERNATIVE_SPECS``) built on the same table: score, domain
+    scores, rank, decile and quintile per LSOA. Skipped when the table lacks its indicators
+    (a user's own table)."""
+    out = {}
+    for name, path in ALTERNATIVE_SPECS.items():
+        spec = load_spec(path)
+        if not set(spec.indicator_codes) <= set(table.columns):
+            continue
+        out[name] = build_index(table, spec, name=str(path)).table()
+    return out
+
+
+def _validation(table: pd.DataFrame, spec: IndexSpec, lsoa: pd.DataFrame,
+                frames: dict[str, pd.DataFrame], observed: list[str]) -> pd.DataFrame:
+    """ρ of the index, its domains, every indicator of the table and the comparators with each
+    observed reference, London-wide and per borough (:func:`validation_table`)."""
+    uid = spec.unit_id
+    base = table.set_index(uid)
+    scores = lsoa.set_index(uid)
+    measures = pd.DataFrame(index=base.index)
+    kinds: dict[str, str] = {}
+    measures[INDEX_COLUMN] = scores[INDEX_COLUMN]
+    kinds[INDEX_COLUMN] = "index"
+    for name in ALTERNATIVE_SPECS:
+        if name in frames:
+            col = name.replace("lsoa21_", "")
+            measures[col] = frames[name].set_index(uid)[INDEX_COLUMN]
+            kinds[col] = "index"
+    for d in spec.domain_codes:
+        measures[_domain_column(d)] = scores[_domain_column(d)]
+        kinds[_domain_column(d)] = "domain"
+    skip = {uid, spec.unit_name, spec.group_column, spec.population_column, *observed}
+    for col in table.columns:
+        if col in skip or col in measures.columns or col.endswith(("_code", "_name")):
+            continue
+        if not pd.api.types.is_numeric_dtype(table[col]):
+            continue
+        measures[col] = base[col]
+        kinds[col] = "comparator" if col in COMPARATORS else "indicator"
+    return validation_table(measures, kinds, base[observed], base[spec.group_column])

@@ -1,7 +1,8 @@
 """Synthetic unit × indicator tables for tests and benchmarks (never for published outputs).
 
 The table has the columns of ``data/processed/lsoa21_indicators.csv``: ids, names, wards,
-boroughs, population, the twelve default input indicators and the two validation references,
+boroughs, population, the input indicators of both built indexes and the three validation
+references,
 drawn from a seeded generator with a shared latent "risk" so that indicators correlate as real
 ones do. Units are spread over ``n_groups`` groups; the first 33 groups carry London borough
 codes (``E09…``) and the rest English district codes (``E07…``), so England-scale tables have
@@ -27,7 +28,10 @@ DEFAULT_INDICATORS = (
     "older_income_deprivation_pct",
     "employment_deprivation_iod25",
 )
-REFERENCES = ("deri_score_2011", "iuc_least_engaged_share")
+#: Inputs of the evidence-led default (DR-0009) beyond the twelve above; drawn after every
+#: other column, so the twelve are the same for a seed as before these were added.
+EXTRA_INDICATORS = ("disabled_household_pct", "health_deprivation_iod25")
+REFERENCES = ("deri_score_2011", "iuc_least_engaged_share", "dpi_online_pct")
 
 
 def synthetic_table(
@@ -96,5 +100,11 @@ def synthetic_table(
     )
     table["iuc_least_engaged_share"] = np.clip(
         0.2 + 0.15 * risk + 0.1 * age + 0.1 * rng.normal(size=n_units), 0, 1
+    )
+    table["disabled_household_pct"] = pct(0.6 * age + 0.5 * risk
+                                          + 0.4 * rng.normal(size=n_units), 25, 0.3)
+    table["health_deprivation_iod25"] = 0.5 * risk + 0.3 * age + 0.5 * rng.normal(size=n_units)
+    table["dpi_online_pct"] = np.clip(
+        95 - 1.5 * age - 0.8 * risk + 1.0 * rng.normal(size=n_units), 60, 100
     )
     return table

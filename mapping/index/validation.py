@@ -92,3 +92,47 @@ def disagreement(index: pd.Series, reference: pd.Series) -> pd.DataFrame:
         {"index_percentile": pi, "reference_percentile": pr, "difference": pi - pr},
         index=both.index,
     )
+
+
+def validation_table(measures: pd.DataFrame, kinds: dict[str, str], references: pd.DataFrame,
+                     groups: pd.Series) -> pd.DataFrame:
+    """Spearman ρ of every measure with every reference, London-wide and within each group.
+
+    Parameters
+    ----------
+    measures
+        One column per measure (the index, its domains, single indicators, a comparator),
+        indexed by unit id.
+    kinds
+        Measure column -> kind (``index``, ``domain``, ``indicator``, ``comparator``).
+    references
+        The validation references (observed behaviour), indexed by unit id.
+    groups
+        Unit id -> group code (borough); each group gets its own ρ.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long format, one row per measure, reference and scope: ``measure``, ``kind``,
+        ``reference``, ``scope`` (``london`` or the group code), ``n``, ``spearman_rho``
+        (NaN where a scope has fewer than 3 pairs or a constant side).
+    """
+    refs = references.reindex(measures.index)
+    grp = groups.reindex(measures.index).astype(str)
+    scopes = [("london", np.ones(len(measures), dtype=bool))]
+    scopes += [(g, (grp == g).to_numpy()) for g in sorted(grp.unique())]
+    rows = []
+    for col in measures.columns:
+        x_all = pd.to_numeric(measures[col], errors="coerce").to_numpy(dtype=float)
+        for ref in refs.columns:
+            y_all = pd.to_numeric(refs[ref], errors="coerce").to_numpy(dtype=float)
+            for scope, mask in scopes:
+                ok = mask & ~(np.isnan(x_all) | np.isnan(y_all))
+                x, y = x_all[ok], y_all[ok]
+                rho = (float(stats.spearmanr(x, y).statistic)
+                       if ok.sum() >= 3 and np.ptp(x) > 0 and np.ptp(y) > 0 else float("nan"))
+                rows.append({"measure": col, "kind": kinds.get(col, "indicator"),
+                             "reference": ref, "scope": scope, "n": int(ok.sum()),
+                             "spearman_rho": rho})
+    return pd.DataFrame(rows, columns=["measure", "kind", "reference", "scope", "n",
+                                       "spearman_rho"])

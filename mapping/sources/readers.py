@@ -301,6 +301,34 @@ def iuc(path: Path) -> Table:
     return table
 
 
+def dpi(path: Path) -> Table:
+    """ONS Digital Propensity Index 2021 at LSOA 2011 (England and Wales), as re-exported.
+
+    The file's first column (an unnamed row number) and ``score_normalized`` (the re-exporter's
+    own 0-10 rescaling) are not ONS figures and are dropped; ``Score`` (share of Census 2021
+    responses made online, %) becomes ``dpi_score``, and must lie in [0, 100].
+    """
+    frame = parse_csv(path, read_text(path))
+    first = frame.columns[0]
+    if first.strip() == "" or first.startswith("Unnamed"):
+        frame = frame.drop(columns=[first])
+    for col in ("LSOAcode", "Score"):
+        if col not in frame.columns:
+            raise DataValidationError.single(
+                path, "missing column (columns found: " + ", ".join(frame.columns) + ")",
+                column=col)
+    return validate(
+        frame.drop(columns=["score_normalized"], errors="ignore"),
+        path,
+        code_column="LSOAcode",
+        code_kind="lsoa",
+        required=("Local Authority name",),
+        numeric=(Numeric(("Score",), 0, 100),),
+        rename={"LSOAcode": "lsoa11_code", "Local Authority name": "lad_name",
+                "Region": "region", "Score": "dpi_score"},
+    )
+
+
 def libraries_csv(path: Path) -> Table:
     """DCMS Libraries Taskforce list (2016), geocoded with lng/lat (WGS84)."""
     frame = parse_csv(path, read_text(path))
@@ -556,6 +584,7 @@ READERS = {
     "ofcom_json": ofcom_json,
     "deri": deri,
     "iuc": iuc,
+    "dpi": dpi,
     "libraries_csv": libraries_csv,
     "libraries_geojson": libraries_geojson,
     "lookup_lsoa11_lsoa21": lookup_lsoa11_lsoa21,
