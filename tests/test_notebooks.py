@@ -111,8 +111,8 @@ def check_outputs(name: str, out: Path) -> None:
     if name == "02-build-index":
         release = out / "releases" / "v1.0.0"
         assert verify_release(release) == []
-        assert (release / "extras" / "connectivity-heavy" / "spec.json").is_file()
-        assert (out / "variants" / "connectivity-heavy" / "borough_index.csv").is_file()
+        assert (release / "extras" / "age-heavy" / "spec.json").is_file()
+        assert (out / "variants" / "age-heavy" / "borough_index.csv").is_file()
         load_outputs(release / "processed")
     elif name == "05-borough-profiles":
         folder = out / "profiles" / "E09000005-brent"
