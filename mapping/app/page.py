@@ -41,6 +41,7 @@ from mapping.disclosure import SUPPRESSED
 from mapping.governance import render_report
 from mapping.maps import bokeh_map as bm
 from mapping.maps.classify import SCHEME_LABELS
+from mapping.registry import unit_suffix
 
 TITLE = "London digital exclusion map"
 ASPECT = 1.35  # width / height of the map frame; ranges are fitted to it
@@ -133,11 +134,13 @@ def e(value) -> str:
 
 
 def fmt(value: float, unit: str = "") -> str:
+    """A value with its registered unit (:func:`mapping.registry.unit_suffix`); plain text,
+    escaped by the caller."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "no data"
     a = abs(value)
     text = f"{value:,.0f}" if a >= 1000 else f"{value:.3g}" if a >= 1 or a == 0 else f"{value:.3f}"
-    return f"{text} %" if unit == "%" else text
+    return text + unit_suffix(unit)
 
 
 def level_of(code: str) -> str | None:

@@ -47,7 +47,7 @@ from mapping.maps.classify import NO_DATA_COLOUR, PALETTES, SCHEME_LABELS, SCHEM
 from mapping.maps.escape import html_attr, html_text, json_for_script
 from mapping.maps.summary import risk_summary
 from mapping.outputs import Outputs, load_outputs
-from mapping.registry import Registry, load_registry
+from mapping.registry import Registry, load_registry, unit_suffix
 
 LEAFLET_ONLY_JS = [("leaflet", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js")]
 LEAFLET_ONLY_CSS = [("leaflet_css", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css")]
@@ -289,11 +289,16 @@ def ranks(values: pd.Series, direction: str) -> pd.Series:
     return values.rank(method="min", ascending=ascending, na_option="keep").astype("Int64")
 
 
-def value_text(value: float, unit: str) -> str | None:
+def value_text(value: float, unit: str, with_unit: bool = True) -> str | None:
+    """A value as the hover text shows it, with its registered unit
+    (:func:`mapping.registry.unit_suffix`); ``with_unit=False`` for the text summary, whose
+    legend says the unit once. None for no value."""
     if value is None or not np.isfinite(value):
         return None
     text = f"{value:,.1f}" if abs(value) >= 100 else f"{value:.3g}"
-    return f"{text}%" if unit == "%" else text
+    if not with_unit:
+        return f"{text}%" if unit == "%" else text
+    return text + unit_suffix(unit, percent="%")
 
 
 def encode_ring(coords: np.ndarray) -> list[int]:
@@ -685,7 +690,7 @@ def export_map(
         None if level == "borough" else sub["borough_name"].astype(str).tolist(),
         measure=meas.label, areas=AREAS_PLURAL[level],
         higher_is_worse=meas.direction == "higher_is_worse",
-        value_text=lambda v: value_text(v, meas.unit) or "",
+        value_text=lambda v: value_text(v, meas.unit, with_unit=False) or "",
         suppressed=(sub[sup_col].fillna(False).astype(bool).to_numpy()
                     if sup_col in sub.columns else None))
     side = (
