@@ -241,6 +241,13 @@ def infinite_values_user(ctx):
     return write_user(ctx, f, toml_edit=lambda t: t.replace("range = [0, 100]\n", ""))
 
 
+def scaled_to_infinity_user(ctx):
+    f = good_user_frame(ctx)
+    f.loc[6, "no_internet_pct"] = 1e300  # finite, but not once scaled
+    return write_user(ctx, f, toml_edit=lambda t: t.replace("range = [0, 100]\n",
+                                                             "scale = 1e10\n"))
+
+
 def duplicated_header_user(ctx):
     f = good_user_frame(ctx)
     f["second"] = f["no_internet_pct"] + 1
@@ -397,6 +404,10 @@ CASES = [
          ("row 5, column 'no_internet_pct': not a finite number (value 'inf')",
           "row 9, column 'no_internet_pct': not a finite number (value '-inf')",
           "row 11, column 'no_internet_pct': not a finite number (value '1e400')")),
+    Case("scaled_to_infinity", "analyst CSV: a value that overflows once scaled", "build",
+         scaled_to_infinity_user,
+         ("derived value of 'no_home_internet_pct' is not a finite number",
+          "scale = 1e+10", ": inf')")),
     Case("duplicated_header", "analyst CSV: two no_internet_pct columns", "build",
          duplicated_header_user,
          ("no_internet.csv, row 1, column 'no_internet_pct': duplicated column header: columns 2 "

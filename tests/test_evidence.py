@@ -177,5 +177,28 @@ def test_default_spec_is_the_fit_the_decision_record_describes(full_table):
     assert spec.effective_weights() == pytest.approx(fitted, abs=1e-9)
     assert chosen.figures["dpi_online_pct_rho_out_of_sample"] <= -0.60
     assert chosen.figures["iuc_least_engaged_share_rho_out_of_sample"] >= 0.40
+    # the choice itself, judged out of sample: every fold picks the same candidate
+    names = [c.name for c in comp.candidates.candidates]
+    nested, picked = comp.nested(names)
+    assert set(picked.index) == set(full_table["borough_code"])
+    assert set(picked.values) == {"indicator_fit_all_joint"}
+    assert nested["dpi_online_pct_rho_out_of_sample"] <= -0.60
     v1 = comp.evaluate(comp.candidates.candidate("equal_v1"))
     assert v1.figures["dpi_online_pct_rho_out_of_sample"] == pytest.approx(-0.311, abs=0.005)
+
+
+def test_the_choice_rule_inside_each_fold(tmp_path):
+    table = _fixture_table()
+    comp = Comparison(table, _candidates(tmp_path),
+                      {"a": "higher_is_worse", "b": "higher_is_worse",
+                       "online": "higher_is_better", "engaged": "higher_is_worse"})
+    everyone = np.ones(len(table), dtype=bool)
+    # both reach rho <= -0.5 with 'online'; 'fitted' agrees better with the guard 'engaged'
+    assert comp.choose(["equal", "fitted"], everyone, -0.5) == "fitted"
+    # nobody reaches -0.999: the best on the primary criterion is taken
+    assert comp.choose(["equal", "fitted"], everyone, -0.9999) == "fitted"
+    assert comp.choose(["equal"], everyone, -0.5) == "equal"
+    fig, picked = comp.nested(["equal", "fitted"], -0.5)
+    assert picked.to_dict() == {"E09000001": "fitted", "E09000002": "fitted",
+                                "E09000003": "fitted"}
+    assert fig["online_rho_out_of_sample"] < -0.99

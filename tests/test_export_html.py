@@ -71,7 +71,8 @@ def test_select_boroughs_by_code_or_name():
 def test_value_text():
     assert value_text(12.345, "%") == "12.3%"
     assert value_text(1234.5, "score") == "1,234.5"
-    assert value_text(0.01234, "proportion") == "0.0123"
+    assert value_text(0.01234, "proportion") == "0.0123 proportion"  # what the number is
+    assert value_text(0.01234, "proportion", with_unit=False) == "0.0123"
     assert value_text(float("nan"), "%") is None
 
 

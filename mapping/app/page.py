@@ -29,7 +29,7 @@ from mapping.app.views.about import (
     methodology_page,
     sources_page,
 )
-from mapping.app.views.compare import Compare
+from mapping.app.views.compare import Compare, compare_html
 from mapping.app.views.controls import Controls
 from mapping.app.views.legend import Legend
 from mapping.app.views.map import (  # noqa: F401 (the tooltip code and fit: part of this API)
@@ -101,6 +101,9 @@ class MapApp:
     @staticmethod
     def profile_html(p: dict) -> str:
         return profile_html(p)
+
+    def compare_html(self, a: dict | None, b: dict | None) -> str:
+        return compare_html(a, b, self.data.domains)
 
     # -- state to the address bar and to the usage counts ---------------------------------
     def _count(self, *events) -> None:

@@ -38,7 +38,7 @@ from mapping.index.spec import SpecError
 from mapping.maps.classify import NO_DATA_COLOUR, SCHEME_LABELS, Classes, classify
 from mapping.maps.summary import risk_summary
 from mapping.outputs.catalogue import LEVELS as CATALOGUE_LEVELS
-from mapping.outputs.formatting import SUPPRESSED, range_text, value_text, weight_text
+from mapping.outputs.formatting import SUPPRESSED, fmt, range_text, weight_text
 
 MAX_SEARCH_RESULTS = 25
 _CODE_RE = re.compile(r"^E0[0-9]{7}$")
@@ -221,7 +221,7 @@ class AppState(SessionState):
                             measure=self.measure_label(),
                             areas=CATALOGUE_LEVELS[self.level].plural,
                             higher_is_worse=self.higher_is_worse(),
-                            value_text=lambda v: value_text(v, unit) or "",
+                            value_text=lambda v: fmt(v, unit, with_unit=False),
                             suppressed=view.is_suppressed()[focus])
 
     # -- zoom -----------------------------------------------------------------------------------

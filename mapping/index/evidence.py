@@ -310,6 +310,56 @@ class Comparison:
         fig["weights"] = "; ".join(f"{k} {v:.3g}" for k, v in weights.items() if abs(v) > 0)
         return Evaluation(cand, weights, oos, ins, fig)
 
+    def choose(self, names: Sequence[str], rows: np.ndarray, target_rho: float) -> str:
+        """The DR-0009 rule on the rows ``rows`` only: among explainable candidates whose
+        leave-one-group-out ρ with the primary criterion reaches ``target_rho`` (≤), the one
+        with the best ρ with the guard criterion; if none reaches it, the best on the primary.
+        """
+        primary, guard = self.candidates.criteria[0], self.candidates.criteria[-1]
+        sign = {c: (-1.0 if self.directions.get(c) == "higher_is_better" else 1.0)
+                for c in (primary, guard)}
+        scored = []
+        for name in names:
+            cand = self.candidates.candidate(name)
+            if not cand.explainable:
+                continue
+            y = self.target(cand) if cand.fit != "none" else np.zeros(len(self.groups))
+            held, _ = leave_one_group_out(self.design(cand)[rows], y[rows], self.groups[rows],
+                                          self.fitter(cand))
+            oos = pd.Series(held)
+            p = _rho(oos, self.criteria[primary][rows].reset_index(drop=True))
+            g = _rho(oos, self.criteria[guard][rows].reset_index(drop=True))
+            scored.append((name, sign[primary] * p, sign[guard] * g))
+        # agreements: rho turned so that higher means closer agreement with a risk index
+        needed = sign[primary] * target_rho
+        reaching = [s for s in scored if s[1] >= needed]
+        pool = reaching or scored
+        key = (lambda s: s[2]) if reaching else (lambda s: s[1])
+        return max(pool, key=key)[0]
+
+    def nested(self, names: Sequence[str], target_rho: float = -0.60
+               ) -> tuple[dict[str, Any], pd.Series]:
+        """The whole choice judged out of sample: for each held-out group, the rule of
+        :meth:`choose` picks a candidate using the other groups only (with its own inner
+        leave-one-group-out), that candidate is fitted on the other groups and scores the
+        held-out one. Returns the pooled figures and which candidate each group got."""
+        held = np.full(len(self.groups), np.nan)
+        picked = {}
+        for g in pd.unique(self.groups):
+            out = self.groups == g
+            name = self.choose(names, ~out, target_rho)
+            picked[str(g)] = name
+            cand = self.candidates.candidate(name)
+            y = self.target(cand) if cand.fit != "none" else np.zeros(len(self.groups))
+            design = self.design(cand)
+            w = self.fitter(cand)(design[~out], y[~out])
+            held[out] = design[out] @ w
+        oos = pd.Series(held, index=self.normalised.index, name="nested")
+        fig: dict[str, Any] = {"candidate": "nested choice (rule applied inside each fold)"}
+        for c in self.candidates.criteria:
+            fig[f"{c}_rho_out_of_sample"] = _rho(oos, self.criteria[c])
+        return fig, pd.Series(picked, name="chosen")
+
     def table(self) -> pd.DataFrame:
         """One row per candidate with its out-of-sample and in-sample ρ per criterion."""
         return pd.DataFrame([self.evaluate(c).figures for c in self.candidates.candidates])

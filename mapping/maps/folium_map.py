@@ -222,7 +222,7 @@ def export_map(
         sub[code].astype(float).to_numpy(), sub[lv.name].astype(str).tolist(),
         None if level == "borough" else sub["borough_name"].astype(str).tolist(),
         measure=meas.label, areas=lv.plural, higher_is_worse=meas.higher_is_worse,
-        value_text=lambda v: value_text(v, meas.unit) or "",
+        value_text=lambda v: value_text(v, meas.unit, with_unit=False) or "",
         suppressed=suppressed if sup_col in sub.columns else None)
     side = render(TEMPLATES, "export_panel.html", heading=heading, about="; ".join(about),
                   summary=summary, measure=meas.label, unit=meas.unit,

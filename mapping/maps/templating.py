@@ -11,10 +11,12 @@ so the pages are as small as hand-joined strings. Keep running text on one line.
 
 from __future__ import annotations
 
+import html
 from functools import cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
 
 class _CompactLoader(FileSystemLoader):
@@ -25,12 +27,21 @@ class _CompactLoader(FileSystemLoader):
         return "".join(line.strip() for line in source.split("\n")), filename, uptodate
 
 
+def _escaped(value) -> Markup:
+    """Every value a template prints, escaped as :func:`html.escape` does (``quote=True``: the
+    entities of :mod:`mapping.maps.escape`); only the project's own ``Markup`` passes as is."""
+    if isinstance(value, Markup):
+        return value
+    return Markup(html.escape("" if value is None else str(value), quote=True))
+
+
 @cache
 def environment(folder: str) -> Environment:
-    """The template environment of a ``templates`` folder: autoescaping on for every file, and
-    an undefined name is an error, never an empty string."""
+    """The template environment of a ``templates`` folder: every printed value escaped
+    (``finalize``, with autoescaping on behind it), and an undefined name is an error, never an
+    empty string."""
     return Environment(loader=_CompactLoader(folder), autoescape=True,
-                       undefined=StrictUndefined)
+                       undefined=StrictUndefined, finalize=_escaped)
 
 
 def render(folder: str | Path, name: str, **context) -> str:

@@ -1,30 +1,37 @@
-"""Values as text: the one formatter of the app, the exports, the CSV downloads and the
-notebooks.
+"""Values as text: the formatting of the app, the exports, the CSV downloads and the notebooks,
+in one module.
 
-The rule for a value, :func:`value_text`:
+Two presentations of a value, each pinned by the tests that read it, share the unit rule of
+the registry (:func:`mapping.registry.unit_suffix`: no raw value is shown without saying what
+it is, e.g. ``-0.769 score (standardised, higher = slower broadband)``):
 
-* three significant figures below 100 (``0.0123``, ``4.56``, ``78.9``), one decimal with
-  thousands separators from 100 (``123.4``, ``1,234.5``);
-* a percentage carries the sign against the number, as GOV.UK and ONS write it: ``12.3%``;
-* no value is ``None`` here and "no data" (:data:`NO_DATA`) or "suppressed" (the small-count
-  rule, :data:`SUPPRESSED`) when shown: never ``nan``, ``0`` or a blank.
+* :func:`value_text` — a value in a tooltip or hover text (the exports' maps, the app's
+  summary of the map): three significant figures below 100, one decimal with thousands
+  separators from 100, and the percent sign against the number (``12.3%``, ``1,234.5``,
+  ``0.0123``);
+* :func:`fmt` — a value in a table of figures (the app's area profile and comparison): three
+  decimals below 1, three significant figures to 1,000, whole numbers above, and the percent
+  sign after a space (``0.500``, ``12.3 %``, ``1,235``).
 
-Two forms that sentences use are kept as they read today: a share of areas in running text
-(:func:`prose_share`, "the 10 % of LSOAs") and a legend class of a percentage
-(:func:`range_text`, "10.2 % to 15.3 %").
+No value is ``None`` from :func:`value_text` and "no data" (:data:`NO_DATA`) from the others,
+and a value blanked by the small-count rule is "suppressed" (:data:`SUPPRESSED`): never
+``nan``, ``0`` or a blank. Running text keeps a space before ``%`` (:func:`prose_share`,
+:func:`range_text`).
 """
 
 from __future__ import annotations
 
 import math
 
+from mapping.registry import unit_suffix
+
 NO_DATA = "no data"
 #: a value blanked by the small-count rule (DR-0004, :mod:`mapping.pipeline.disclosure`)
 SUPPRESSED = "suppressed"
 PERCENT = "%"
 
-__all__ = ["NO_DATA", "PERCENT", "SUPPRESSED", "cell_text", "number_text", "prose_share",
-           "range_text", "shown_value", "value_text", "weight_text"]
+__all__ = ["NO_DATA", "PERCENT", "SUPPRESSED", "cell_text", "fmt", "number_text",
+           "prose_share", "range_text", "shown_value", "value_text", "weight_text"]
 
 
 def _finite(value) -> bool:
@@ -37,24 +44,38 @@ def _finite(value) -> bool:
 
 
 def number_text(value: float) -> str:
-    """A number by the rule above (no unit)."""
+    """A number as :func:`value_text` writes it (no unit)."""
     value = float(value)
     return f"{value:,.1f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
-def value_text(value: float | None, unit: str = "") -> str | None:
-    """``value`` in ``unit`` as text (``"12.3%"``), or ``None`` when there is no value."""
+def value_text(value: float | None, unit: str = "", with_unit: bool = True) -> str | None:
+    """``value`` in ``unit`` as a tooltip shows it (``"12.3%"``, ``"0.0123 proportion"``), or
+    ``None`` when there is no value. ``with_unit=False`` keeps only a percent sign (for text
+    whose legend says the unit once)."""
     if not _finite(value):
         return None
     text = number_text(value)
-    return f"{text}{PERCENT}" if unit == PERCENT else text
+    if not with_unit:
+        return f"{text}{PERCENT}" if unit == PERCENT else text
+    return text + unit_suffix(unit, percent=PERCENT)
+
+
+def fmt(value: float | None, unit: str = "", with_unit: bool = True) -> str:
+    """``value`` in ``unit`` as a table of figures shows it (``"0.500"``, ``"12.3 %"``), or
+    "no data". ``with_unit=False`` keeps only a percent sign."""
+    if not _finite(value):
+        return NO_DATA
+    a = abs(value)
+    text = f"{value:,.0f}" if a >= 1000 else f"{value:.3g}" if a >= 1 or a == 0 else f"{value:.3f}"
+    if not with_unit:
+        return f"{text} {PERCENT}" if unit == PERCENT else text
+    return text + unit_suffix(unit)
 
 
 def shown_value(value: float | None, unit: str = "", suppressed: bool = False) -> str:
-    """What a person sees for a value: the text, "suppressed" or "no data"."""
-    if suppressed:
-        return SUPPRESSED
-    return value_text(value, unit) or NO_DATA
+    """A value of a table of figures, or why there is none ("suppressed", "no data")."""
+    return SUPPRESSED if suppressed else fmt(value, unit)
 
 
 def cell_text(value: float | None, suppressed: bool = False) -> str:

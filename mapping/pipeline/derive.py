@@ -70,6 +70,14 @@ def derive(ind: Indicator, inputs: Inputs) -> pd.DataFrame:
         result = result.merge(den, on=key, how="left", validate="one_to_one")
         ok = result["den"] > 0
         result[ind.code] = (result["num"] / result["den"].where(ok)) * ind.scale
+    infinite = np.isinf(result[ind.code])
+    if infinite.any():  # finite source values can still overflow once scaled
+        raise DataValidationError([
+            Problem(str(inputs.path(ind.numerator.source)), f"derived value of {ind.code!r} is "
+                    f"not a finite number (its source value times scale = {ind.scale:g} "
+                    "overflows)", column=ind.code, value=f"{code}: {v}")
+            for code, v in zip(result.loc[infinite, key], result.loc[infinite, ind.code],
+                               strict=True)][:25])
     return result[[key, ind.code]]
 
 

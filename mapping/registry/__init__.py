@@ -95,6 +95,21 @@ class Indicator:
         return tuple(ids)
 
 
+#: units written without a suffix: a bare number ("score" is the index and its domains)
+BARE_UNITS = ("", "score")
+
+
+def unit_suffix(unit: str, percent: str = " %") -> str:
+    """What follows a number of ``unit`` (an indicator's registered ``unit``) wherever a value
+    is shown: ``percent`` for ``"%"``, nothing for a bare score, else a space and the unit's
+    own words (``"-0.769 score (standardised, higher = slower broadband)"``), so that no raw
+    value is shown without saying what it is."""
+    unit = str(unit or "").strip()
+    if unit == "%":
+        return percent
+    return "" if unit in BARE_UNITS else f" {unit}"
+
+
 @dataclass(frozen=True)
 class Registry:
     sources: dict[str, Source]

@@ -85,8 +85,7 @@ class Compare(pn.viewable.Viewer):
             layout="fit_data_table", titles=BOROUGH_TITLES, formatters=BOROUGH_FORMATS,
             hidden_columns=["borough_code"])
         s.param.watch(self._update, ["compare_a", "compare_b", "level", *s.METHOD])
-        self.param.watch(self._on_active, "active")
-        self.update()
+        self.param.watch(self._on_active, "active")  # first drawn when the tab is opened
 
     def __panel__(self):
         return pn.Column(

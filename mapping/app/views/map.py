@@ -27,17 +27,14 @@ DEFAULT_TILES = ("https://tile.openstreetmap.org/{Z}/{X}/{Y}.png",
 
 #: Tooltip formatters (CustomJSHover). The class column ``cls`` is the class (0 … k-1), k for
 #: no data and k + 1 for a value blanked by the small-count rule: the tooltip says which in
-#: words, never "NaN". Values follow :func:`mapping.outputs.formatting.value_text`.
+#: words, never "NaN".
 VALUE_JS = """
 const k = mapper.palette.length - 1;
 const c = src.data.cls[special_vars.index];
 if (c > k) return "suppressed";
 if (c == k || value == null || isNaN(value)) return "no data";
-const v = Number(value);
-const text = Math.abs(v) >= 100
-  ? v.toLocaleString("en-GB", {minimumFractionDigits: 1, maximumFractionDigits: 1})
-  : String(Number(v.toPrecision(3)));
-return unit == "%" ? text + "%" : text;
+const text = Number(value).toLocaleString("en-GB", {maximumSignificantDigits: 4});
+return unit == "%" ? text + " %" : text;
 """
 CLASS_JS = """
 const k = mapper.palette.length - 1;
