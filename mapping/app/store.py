@@ -347,7 +347,8 @@ class AppState(SessionState):
         idx_vals = self.values(INDEX_MEASURE, level)
         score = float(idx_vals[i])
         info["index"] = score
-        info["rank"] = (int(np.sum(idx_vals > score)) + 1) if not math.isnan(score) else None
+        rank = ranks(pd.Series(idx_vals))[i]
+        info["rank"] = None if pd.isna(rank) else int(rank)
         info["n_ranked"] = int(np.sum(~np.isnan(idx_vals)))
         domains = []
         for (dcode, dname), w in zip(d.domains.items(), self.normalised_weights(), strict=True):
