@@ -313,8 +313,8 @@ def test_table_fits_and_shows_the_chosen_area_and_search_fits(page, app_url, dat
 def test_profile_figures_are_consistent_and_the_page_is_compact(page, app_url, data):
     open_app(page, app_url, f"?area={AREA}")
     expect(page.locator("#profile-name")).to_have_text("Tower Hamlets 005A", timeout=10_000)
-    rows = page.evaluate("""() => __deep('#profile-indicators tbody tr').map(r =>
-        [r.dataset.code, ...Array.from(r.querySelectorAll('td')).map(c => c.textContent.trim())])""")
+    rows = page.evaluate("""() => __deep('#profile-indicators tbody tr').map(r => [
+        r.dataset.code, ...Array.from(r.querySelectorAll('td')).map(c => c.textContent.trim())])""")
     assert len(rows) > 10
     units = {code: meta["unit"] for code, meta in data.indicators.items()}
     for code, _label, value, pct, *_ in rows:

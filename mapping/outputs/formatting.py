@@ -33,7 +33,8 @@ SUPPRESSED = "suppressed"
 PERCENT = "%"
 
 __all__ = ["NO_DATA", "PERCENT", "SUPPRESSED", "cell_text", "fmt", "number_text",
-           "percentile_text", "prose_share", "range_text", "shown_value", "value_text", "weight_text"]
+           "percentile_text", "prose_share", "range_text", "shown_value", "value_text",
+           "weight_text"]
 
 
 def _finite(value) -> bool:
