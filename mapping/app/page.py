@@ -141,11 +141,15 @@ class MapApp:
 
     def _open_page(self, title: str) -> None:
         """Put a tab's content in the page the first time the tab is shown. From then on it
-        stays in the document, hidden while another tab is shown: going back to a tab (the
-        map above all, with its geometry) re-sends nothing."""
-        page = self._pages.get(title)
-        if page is not None and not page.objects:
-            page.objects = [self._builders[title]()]
+        stays in the document, hidden (``display: none``, so nothing in it takes the focus)
+        while another tab is shown: going back to a tab (the map above all, with its
+        geometry) re-sends nothing."""
+        if title not in self._shown:
+            self._shown[title] = pn.Column(self._builders[title](), sizing_mode="stretch_width",
+                                           margin=0)
+            self._pages[title].objects = [self._shown[title]]
+        for other, content in self._shown.items():
+            content.visible = other == title
 
     def main(self) -> pn.layout.Tabs:
         d = self.data
@@ -170,9 +174,10 @@ class MapApp:
                           "Sources": lambda: sources_page(d),
                           "Governance": lambda: self.governance_view,
                           "Accessibility": lambda: accessibility_page(d)}
-        self._pages = {title: pn.Column(sizing_mode="stretch_width", name=title)
+        self._shown = {"Map": map_tab}
+        self._pages = {title: pn.Column(sizing_mode="stretch_width", name=title, margin=0)
                        for title in self._builders}
-        pages = {"Map": map_tab, **self._pages}
+        pages = {"Map": pn.Column(map_tab, sizing_mode="stretch_width", margin=0), **self._pages}
         # not dynamic: Panel's dynamic tabs take a hidden tab's models out of the document
         # and send them all again when it is shown (2.4 MB for the map); the pages are made
         # on first use instead (_open_page)

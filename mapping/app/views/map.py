@@ -159,16 +159,13 @@ class MapPanel(pn.viewable.Viewer):
                                      line_width=0.15 if level == "lsoa" else 0.4,
                                      fill_alpha=0.72 if self.store.tiles else 1.0,
                                      tools=False)
-        # keep areas under the outlines and labels drawn later
-        self.fig.renderers.remove(renderer)
-        first_overlay = next((i for i, r in enumerate(self.fig.renderers)
+        # keep areas under the outlines and labels drawn later: one reassignment, so that the
+        # renderer never leaves the document in between (it would be sent twice)
+        others = [r for r in self.fig.renderers if r is not renderer]
+        first_overlay = next((i for i, r in enumerate(others)
                               if r in (getattr(self, "outlines", None),
-                                       getattr(self, "labels", None))), None)
-        if first_overlay is None:
-            self.fig.renderers.append(renderer)
-        else:
-            self.fig.renderers.insert(first_overlay, renderer)
-        self.fig.renderers = list(self.fig.renderers)
+                                       getattr(self, "labels", None))), len(others))
+        self.fig.renderers = [*others[:first_overlay], renderer, *others[first_overlay:]]
         src.selected.on_change("indices", partial(self._on_tap, level))
         self.sources[level] = src
         self.renderers[level] = renderer
