@@ -190,7 +190,7 @@ class MapApp:
         """The controls, and the button that shows and hides them on a narrow screen (on a
         wide one the button is hidden and the controls always shown: layout.css)."""
         self.controls_toggle = pn.widgets.Toggle(
-            name="Controls", value=False, css_classes=["controls-toggle"], button_type="primary",
+            label="Controls", value=False, css_classes=["controls-toggle"], color="primary",
             width=SIDEBAR_WIDTH - 20, margin=(5, 10))
         body = pn.Column(self.controls, css_classes=["controls-body"], margin=0,
                          stylesheets=[LAYOUT_CSS])

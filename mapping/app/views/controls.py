@@ -86,7 +86,7 @@ class Controls(pn.viewable.Viewer):
         self.results_title = html_pane(html("results_title.html"), visible=False,
                                        margin=(0, 10), **WIDE)
         self.w_results = pn.widgets.RadioBoxGroup(
-            name="Matches", options=[], value=None, visible=False,
+            options=[], value=None, visible=False,
             css_classes=["search-results"], stylesheets=[a11y.RESULTS_CSS], **WIDE)
         self.search_note = html_pane(**WIDE)
         self.w_libraries = pn.widgets.Checkbox.from_param(sp.libraries,
