@@ -143,7 +143,7 @@ class MapApp:
         map_tab = pn.Column(
             lv.heading, lv.summary,
             pn.Row(pn.Column(self.map, sizing_mode="stretch_width"),
-                   pn.Column(lv.legend, lv.message, self.profile_view, width=400),
+                   pn.Column(lv.legend, lv.message, *self.profile_view.parts(), width=400),
                    sizing_mode="stretch_width"),
             footer, sizing_mode="stretch_width")
         pages = {"Map": map_tab, "Table": self.table_view, "Compare": self.compare_view,
