@@ -164,7 +164,7 @@ class MapApp:
             lv.heading, lv.message,
             pn.Row(pn.Column(self.map, lv.legend, lv.summary, sizing_mode="stretch_width",
                              css_classes=["map-column"]),
-                   pn.Column(self.profile_view, sizing_mode="stretch_width",
+                   pn.Column(*self.profile_view.parts(), sizing_mode="stretch_width",
                              css_classes=["profile-column"]),
                    sizing_mode="stretch_width", css_classes=["map-row"],
                    stylesheets=[LAYOUT_CSS]),

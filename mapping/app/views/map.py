@@ -205,6 +205,7 @@ class MapPanel(pn.viewable.Viewer):
         labels = list(view.classes.labels)
         if self.class_fmt.args.get("labels") != labels:
             self.class_fmt.args = {**self.class_fmt.args, "labels": labels}
+        # (a change of arguments re-walks the document: only when they change)
         if self.value_fmt.args.get("unit") != view.unit:
             self.value_fmt.args = {**self.value_fmt.args, "unit": view.unit}
         for level, r in self.renderers.items():

@@ -60,8 +60,12 @@ class Profile(pn.viewable.Viewer):
         s.param.watch(self._on_boroughs, "boroughs")
         self.update()
 
+    def parts(self) -> list:
+        """The profile and its buttons, to lay out in a column beside the map."""
+        return [self.pane, pn.Row(self.w_set_a, self.w_set_b)]
+
     def __panel__(self):
-        return pn.Column(self.pane, pn.Row(self.w_set_a, self.w_set_b))
+        return pn.Column(*self.parts())
 
     def _update(self, *_events) -> None:
         self.update()
