@@ -18,13 +18,14 @@ from mapping.app.views.map import MapPanel, with_document_lock
 from mapping.outputs.formatting import cell_text, cell_texts
 
 PAGE_SIZE = 20
-#: column titles wrap rather than widen their column
+MIN_COLUMN_WIDTH = 96  # px
+#: column titles wrap rather than widen their column; no word is split
 TABLE_CSS = """
 .tabulator .tabulator-header .tabulator-col .tabulator-col-content .tabulator-col-title {
-  white-space: normal !important; text-overflow: clip !important; overflow-wrap: anywhere; }
+  white-space: normal !important; text-overflow: clip !important; overflow-wrap: break-word; }
 .tabulator .tabulator-header .tabulator-col { height: auto !important; }
 .tabulator .tabulator-header .tabulator-headers { display: flex; align-items: stretch; }
-.tabulator .tabulator-row .tabulator-cell { white-space: normal; overflow-wrap: anywhere; }
+.tabulator .tabulator-row .tabulator-cell { white-space: normal; overflow-wrap: break-word; }
 """
 TITLES = {"code": "Code", "name": "Name", "ward": "Ward", "borough": "Borough",
           "population": "Residents", "class": "Map class", "class_number": "Class (1 = lowest)",
@@ -59,6 +60,8 @@ class TableView(pn.viewable.Viewer):
             pagination="remote", page_size=PAGE_SIZE, show_index=False, disabled=True,
             header_filters=True, sizing_mode="stretch_width", selectable=1,
             layout="fit_columns", stylesheets=[TABLE_CSS],
+            # no column narrower than a word: on a phone the table scrolls sideways instead
+            configuration={"columnDefaults": {"minWidth": MIN_COLUMN_WIDTH}},
             formatters={"value": HTMLTemplateFormatter(template="<%- value_text %>")},
             hidden_columns=["value_text", "value_suppressed"])
         self.table.on_click(self._on_click)
