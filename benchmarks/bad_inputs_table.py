@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from mapping.build import PROCESSED, BuildOptions, build
 from mapping.config import data_dir
+from mapping.pipeline.build import PROCESSED, BuildOptions, build
 from tests._bad_inputs import (
     CASES,
     Context,

@@ -114,8 +114,9 @@ def build_figures(cold_repeats: int, cached_repeats: int, cache_from: Path | Non
 
 def england_table(data_dir: Path | None = None) -> pd.DataFrame:
     """All 33,755 English LSOAs 2021 × the 12 default indicators (see the module docstring)."""
-    from mapping.build import Inputs, derive
     from mapping.config import data_dir as default_data_dir
+    from mapping.pipeline.build import Inputs
+    from mapping.pipeline.derive import derive
     from mapping.registry import load_registry
 
     registry = load_registry()

@@ -35,10 +35,10 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from mapping.files import write_json  # noqa: E402
 from mapping.index import build_index, load_default_spec, monte_carlo, reweight  # noqa: E402
 from mapping.index.default import PROCESSED_TABLE, read_unit_table  # noqa: E402
 from mapping.index.synthetic import synthetic_table  # noqa: E402
-from mapping.io import write_json  # noqa: E402
 
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "index.json"
 

@@ -203,7 +203,7 @@ def faulty_session(url: str, timeout: float) -> dict:
 def expected_values(processed: Path, titles: list[str], weights: list[float]) -> np.ndarray:
     """The index values a session with these slider weights should show (computed here)."""
     from mapping.app.data import app_data
-    from mapping.app.state import AppState
+    from mapping.app.store import AppState
 
     data = app_data(str(processed))
     state = AppState(data)

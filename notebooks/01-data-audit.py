@@ -16,18 +16,18 @@
 #
 # What is in the data package, whether every file passes its reader's validation, how complete
 # each indicator is after the build, which period each describes, and a map of each indicator.
-# Everything is computed by functions in `mapping` (`mapping.audit`, `mapping.plots`, and the
-# export map builder `mapping.maps.folium_map.export_map`).
+# Everything is computed by functions in `mapping` (`mapping.analysis.audit`,
+# `mapping.analysis.plots`, and the export map builder `mapping.maps.folium_map.export_map`).
 
 # %%
 from bokeh.io import output_notebook, show
 from IPython.display import display
 
-from mapping import audit, plots
+from mapping.analysis import audit, plots
+from mapping.analysis.workspace import notebook_dirs, package_dir
 from mapping.maps.folium_map import ExportData, export_map
 from mapping.outputs import load_outputs
 from mapping.registry import load_registry
-from mapping.workspace import notebook_dirs, package_dir
 
 # %% tags=["parameters"]
 data_dir = None  # the open data package (None: $MAPPING_DATA_DIR or ../shared/data)

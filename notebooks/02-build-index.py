@@ -26,12 +26,18 @@
 from bokeh.io import output_notebook, show
 from IPython.display import display
 
-from mapping import plots
+from mapping.analysis import plots
+from mapping.analysis.variants import (
+    compare_ranks,
+    spec_variant,
+    variant_files,
+    variant_tables,
+    write_files,
+)
+from mapping.analysis.workspace import notebook_dirs
 from mapping.index import build_index, load_default_spec, load_spec, read_unit_table
 from mapping.maps.folium_map import export_map
-from mapping.release import publish_release
-from mapping.variants import compare_ranks, spec_variant, variant_files, variant_tables, write_files
-from mapping.workspace import notebook_dirs
+from mapping.pipeline.release import publish_release
 
 # %% tags=["parameters"]
 output_dir = None  # where notebooks write (None: the project's data/ folder)

@@ -23,7 +23,8 @@
 from bokeh.io import output_notebook, show
 from IPython.display import display
 
-from mapping import plots
+from mapping.analysis import plots
+from mapping.analysis.workspace import notebook_dirs
 from mapping.index import (
     build_index,
     cronbach_alpha,
@@ -37,7 +38,6 @@ from mapping.index import (
 from mapping.index.evidence import top_decile_changes
 from mapping.maps.folium_map import export_map
 from mapping.outputs import load_outputs
-from mapping.workspace import notebook_dirs
 
 # %% tags=["parameters"]
 output_dir = None  # where notebooks write (None: the project's data/ folder)

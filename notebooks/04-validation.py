@@ -20,20 +20,20 @@
 # and the GMCA Digital Exclusion Risk Index v1.6 score (all converted from LSOA 2011 to 2021;
 # none is an index input). Then the candidate indexes of DR-0009 are compared **out of sample**
 # (leave one borough out), which is how the default was chosen. The reading at the end is
-# computed from these numbers by `mapping.reading.reading`.
+# computed from these numbers by `mapping.analysis.reading.reading`.
 
 # %%
 from bokeh.io import output_notebook, show
 from IPython.display import Markdown, display
 
-from mapping import plots
-from mapping.build import unsuppressed_lsoa_table
+from mapping.analysis import plots
+from mapping.analysis.reading import ExtraColumns, disagreement_measures, reading, validation_tables
+from mapping.analysis.workspace import notebook_dirs, package_dir
 from mapping.index.evidence import Comparison, load_candidates
 from mapping.maps.folium_map import ExportData, export_map
 from mapping.outputs import load_outputs
-from mapping.reading import ExtraColumns, disagreement_measures, reading, validation_tables
+from mapping.pipeline.build import unsuppressed_lsoa_table
 from mapping.registry import load_registry
-from mapping.workspace import notebook_dirs, package_dir
 
 # %% tags=["parameters"]
 output_dir = None  # where notebooks write (None: the project's data/ folder)

@@ -23,11 +23,12 @@
 from bokeh.io import output_notebook, show
 from IPython.display import display
 
-from mapping import io, plots, profiles
+from mapping.analysis import plots, profiles
+from mapping.analysis.workspace import notebook_dirs
+from mapping.files import write_csv
 from mapping.maps.folium_map import ExportData, export_map, slug, write_map
 from mapping.outputs import load_outputs
 from mapping.registry import load_registry
-from mapping.workspace import notebook_dirs
 
 # %% tags=["parameters"]
 output_dir = None  # where notebooks write (None: the project's data/ folder)
@@ -85,6 +86,6 @@ display(m)
 written = [write_map(folder / f"{slug(name)}-{measure}.html", m)]
 for key, frame in {"summary": summary, "domains": domains, "indicators": indicators,
                    "top_areas": areas}.items():
-    written.append(io.write_csv(folder / f"{slug(name)}-{key}.csv", frame))
+    written.append(write_csv(folder / f"{slug(name)}-{key}.csv", frame))
 for path in written:
     print(path)

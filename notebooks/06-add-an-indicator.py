@@ -36,22 +36,22 @@ from pathlib import Path
 
 from IPython.display import display
 
-from mapping import audit
-from mapping.build import BuildOptions, build
-from mapping.errors import DataValidationError
-from mapping.index import build_index, load_default_spec, read_unit_table
-from mapping.maps.folium_map import export_map
-from mapping.outputs import load_outputs
-from mapping.registry import load_registry
-from mapping.release import publish_release, verify_release
-from mapping.variants import compare_ranks, spec_variant
-from mapping.workspace import (
+from mapping.analysis import audit
+from mapping.analysis.variants import compare_ranks, spec_variant
+from mapping.analysis.workspace import (
     notebook_dirs,
     overlay_data_dir,
     package_dir,
     scratch_dir,
     seed_cache,
 )
+from mapping.errors import DataValidationError
+from mapping.index import build_index, load_default_spec, read_unit_table
+from mapping.maps.folium_map import export_map
+from mapping.outputs import load_outputs
+from mapping.pipeline.build import BuildOptions, build
+from mapping.pipeline.release import publish_release, verify_release
+from mapping.registry import load_registry
 
 # %% tags=["parameters"]
 output_dir = None  # where notebooks write (None: the project's data/ folder)

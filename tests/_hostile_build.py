@@ -9,7 +9,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from mapping.build import BuildOptions, build
+from mapping.pipeline.build import BuildOptions, build
 from tests._bad_inputs import USER_REGISTRY, user_values
 from tests._export_pages import HOSTILE
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mapping.build import PROCESSED, BuildOptions, build
+from mapping.pipeline.build import PROCESSED, BuildOptions, build
 
 ROOT = Path(__file__).resolve().parent.parent
 

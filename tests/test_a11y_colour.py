@@ -8,7 +8,7 @@ import re
 import pytest
 
 from mapping.app import a11y
-from mapping.app import page as app_page
+from mapping.app import panes as app_page
 from mapping.maps import folium_map
 from mapping.maps.classify import NO_DATA_COLOUR, PALETTES, palette
 from mapping.maps.colour import (

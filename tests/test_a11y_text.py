@@ -11,11 +11,11 @@ import pytest
 
 from mapping.app.data import app_data
 from mapping.app.page import VALUE_JS, MapApp, table_value
-from mapping.app.state import AppState
+from mapping.app.store import AppState
 from mapping.app.usage import UsageCounter
-from mapping.disclosure import SUPPRESSED
 from mapping.maps.folium_map import ExportData, export_map, render_html
 from mapping.maps.summary import borough_shares, most_at_risk, risk_summary
+from mapping.pipeline.disclosure import SUPPRESSED
 from tests._export_pages import Page
 
 MEASURE = "age_75_plus_pct"  # the build suppresses some LSOA values of this indicator

@@ -104,7 +104,7 @@ def test_changing_the_measure_recolours(page, app_url):
 def test_clicking_an_area_shows_its_profile(page, app_url, state_data):
     import shapely
 
-    from mapping.app.state import AppState
+    from mapping.app.store import AppState
 
     open_app(page, app_url)
     lvl = state_data.levels["lsoa"]

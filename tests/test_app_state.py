@@ -12,7 +12,7 @@ from bokeh.document.events import ColumnDataChangedEvent, ColumnsPatchedEvent, M
 
 from mapping.app.data import INDEX_MEASURE, app_data
 from mapping.app.page import MapApp, fit_ranges, sanitise
-from mapping.app.state import AppState, csv_safe
+from mapping.app.store import AppState, csv_safe
 from mapping.app.usage import UsageCounter
 
 

@@ -20,9 +20,9 @@ import time
 import pandas as pd
 import pytest
 
-from mapping import io
-from mapping.build import PROCESSED, publish
+from mapping import files as io
 from mapping.outputs import OutputsError, load_outputs
+from mapping.pipeline.build import PROCESSED, publish
 from tests._bad_inputs import (
     CASES,
     Context,

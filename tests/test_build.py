@@ -7,9 +7,9 @@ import json
 import pandas as pd
 import pytest
 
-from mapping.build import PROCESSED, BuildOptions, build
 from mapping.errors import DataValidationError
-from mapping.io import sha256_file
+from mapping.files import sha256_file
+from mapping.pipeline.build import PROCESSED, BuildOptions, build
 from mapping.registry import load_registry
 from tests.conftest import replace_file
 

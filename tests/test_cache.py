@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mapping import io as mio
-from mapping.build import Inputs
+from mapping import files as mio
+from mapping.pipeline.build import Inputs
 from mapping.registry import load_registry
 from mapping.sources.readers import iod2019_workbook
 

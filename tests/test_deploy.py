@@ -20,7 +20,7 @@ import urllib.request
 
 import pytest
 
-from mapping.deploy import ProxySettings, nginx_config
+from mapping.app.deploy import ProxySettings, nginx_config
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 pytestmark = [pytest.mark.slow,

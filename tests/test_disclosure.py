@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mapping.disclosure import (
+from mapping.pipeline.disclosure import (
     SUPPRESSED,
     Suppression,
     apply_suppression,

@@ -157,7 +157,7 @@ def test_top_decile_changes_by_hand():
 @pytest.fixture(scope="module")
 def full_table(data_dir) -> pd.DataFrame:
     """The LSOA table the build's index is computed from (before small-count suppression)."""
-    from mapping.build import unsuppressed_lsoa_table  # noqa: PLC0415
+    from mapping.pipeline.build import unsuppressed_lsoa_table  # noqa: PLC0415
 
     return unsuppressed_lsoa_table(data_dir)
 

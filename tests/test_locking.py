@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from mapping.build import PROCESSED
 from mapping.outputs import load_outputs
+from mapping.pipeline.build import PROCESSED
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -134,10 +134,11 @@ def test_a_release_waits_for_or_fails_on_a_build_of_the_same_folder(frozen_build
 
 def test_the_lock_is_free_again_when_its_holder_is_killed(tmp_path):
     """flock: the kernel drops the lock of a process killed with SIGKILL (no stale lock)."""
-    from mapping.locking import LockError, out_dir_lock  # noqa: PLC0415
+    from mapping.pipeline.locking import LockError, out_dir_lock  # noqa: PLC0415
 
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\nfrom mapping.locking import out_dir_lock\n"
+        [sys.executable, "-c", "import sys, time\n"
+         "from mapping.pipeline.locking import out_dir_lock\n"
          f"with out_dir_lock({str(tmp_path)!r}):\n    print('held', flush=True)\n"
          "    time.sleep(600)\n"], cwd=ROOT, env=ENV, stdout=subprocess.PIPE, text=True)
     try:

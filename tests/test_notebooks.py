@@ -15,7 +15,7 @@ import pytest
 from nbclient import NotebookClient
 
 from mapping.outputs import load_outputs
-from mapping.release import verify_release
+from mapping.pipeline.release import verify_release
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from mapping import io
-from mapping import release as rel
+from mapping import files as io
 from mapping.cli import main
 from mapping.outputs import load_outputs
-from mapping.release import (
+from mapping.pipeline import release as rel
+from mapping.pipeline.release import (
     ReleaseError,
     check_version,
     list_releases,

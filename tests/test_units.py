@@ -10,10 +10,11 @@ import html
 import pytest
 
 from mapping.app.data import app_data
-from mapping.app.page import MapApp, fmt
-from mapping.app.state import AppState
+from mapping.app.page import MapApp
+from mapping.app.store import AppState
 from mapping.app.usage import UsageCounter
 from mapping.maps.folium_map import ExportData, export_map, render_html, value_text
+from mapping.outputs.formatting import fmt
 from mapping.registry import load_registry
 from tests._export_pages import Page
 

@@ -8,15 +8,18 @@ no scripts), shown in a sandboxed iframe so that nothing in it can reach the app
 from __future__ import annotations
 
 import datetime as dt
-import html
 import re
 from pathlib import Path
 
 import pandas as pd
 
-from mapping.app.data import AGGREGATIONS, NORMALISATIONS, AppData
+from mapping.app.data import AppData
+from mapping.app.panes import html
 from mapping.app.usage import UsageCounter
-from mapping.disclosure import SUPPRESSED as SUPPRESSED_WORD
+from mapping.index.methods import aggregation, normalisation
+from mapping.outputs.catalogue import VALIDATION
+from mapping.outputs.formatting import SUPPRESSED as SUPPRESSED_WORD
+from mapping.outputs.formatting import weight_text
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|])")
@@ -38,9 +41,9 @@ def methodology_markdown(data: AppData) -> str:
             arrow = "higher = more at risk" if ind.direction == "higher_is_worse" else \
                 "higher = less at risk"
             rows.append(f"| {md(d.name)} | {md(meta.get('label', ind.code))} | "
-                        f"{md(meta.get('unit', ''))} | {arrow} | {iw[ind.code]:.0%} | "
+                        f"{md(meta.get('unit', ''))} | {arrow} | {weight_text(iw[ind.code])} | "
                         f"{eff[ind.code]:.1%} | {md(data.vintage(ind.code))} |")
-    dom = ", ".join(f"{md(d.name)} {w:.0%}" for d, w in zip(
+    dom = ", ".join(f"{md(d.name)} {weight_text(w)}" for d, w in zip(
         spec.domains, spec.domain_weights().values(), strict=True))
     return f"""
 ## How the index is made
@@ -52,12 +55,12 @@ def methodology_markdown(data: AppData) -> str:
    (skewness above {spec.outliers.skew_threshold:g} and kurtosis above
    {spec.outliers.kurtosis_threshold:g}).
 2. **Direction**: every indicator is turned so that a higher value means more risk.
-3. **Normalisation** ({md(NORMALISATIONS.get(spec.indicator_level.normalisation,
-   spec.indicator_level.normalisation))} by default): for min–max,
+3. **Normalisation** ({md(normalisation(spec.indicator_level.normalisation).label)} by
+   default): for min–max,
    `x' = (x − min) / (max − min)` over the reference frame (London, or the boroughs you chose
    with "rescale").
 4. **Domain scores**: the weighted mean of each domain's normalised indicators.
-5. **Index**: the weighted {md(AGGREGATIONS.get(spec.domain_level.aggregation, "").lower())}
+5. **Index**: the weighted {md(aggregation(spec.domain_level.aggregation).label.lower())}
    of the domain scores, `I = Σ w_d · D_d` (arithmetic) or `I = Π (D_d + 0.01)^w_d − 0.01`
    (geometric). Default domain weights: {dom}.
 6. **Ranks**: rank 1 is the area most at risk; deciles and quintiles are bands of ranks
@@ -90,7 +93,7 @@ weights is recorded in the decision log (governance page).
 """
 
 
-VALIDATION_FILE = "validation.csv"
+VALIDATION_FILE = VALIDATION
 #: How the two observed references read: which sign of rho is agreement with a risk index.
 _REFERENCES = {
     "dpi_online_pct": ("ONS Digital Propensity Index 2021 (share of Census responses online)",
@@ -102,7 +105,7 @@ _REFERENCES = {
 def validation_figures(data: AppData) -> pd.DataFrame | None:
     """London-wide rho of each index, domain and the DERI with each observed reference, from
     the build's ``validation.csv`` (None for a build without it)."""
-    if VALIDATION_FILE not in data.outputs.manifest.get("outputs", {}):
+    if VALIDATION_FILE not in data.outputs.meta.outputs:
         return None
     val = data.outputs.table(VALIDATION_FILE)
     london = val[(val["scope"] == "london") & val["kind"].isin(["index", "domain", "comparator"])]
@@ -172,7 +175,7 @@ the IUC's least-engaged groups commonest in deprived inner and east London.
 
 def validation_scatter(data: AppData):
     """Each LSOA's index percentile against its DPI (Bokeh figure), or None."""
-    from mapping import plots  # noqa: PLC0415 (bokeh figure helpers)
+    from mapping.analysis import plots  # noqa: PLC0415 (bokeh figure helpers)
 
     lsoa = data.levels["lsoa"].table
     if data.published is None or "dpi_online_pct" not in lsoa.columns:
@@ -214,8 +217,7 @@ right). Libraries: DCMS Libraries Taskforce list (2016) and © OpenStreetMap con
 
 def governance_iframe(report_html: str) -> str:
     """The governance report in a sandboxed iframe: no scripts, no same-origin access."""
-    return (f'<iframe title="Governance records" sandbox="" srcdoc="{html.escape(report_html)}"'
-            ' style="width:100%;height:900px;border:1px solid #ccc"></iframe>')
+    return html("governance_iframe.html", report=report_html)
 
 
 def usage_markdown(counter: UsageCounter, data: AppData) -> str:

@@ -1,8 +1,10 @@
-"""What the app reads: built outputs, loaded once per process and shared read-only by sessions.
+"""What the app reads: a build, loaded once per process and shared read-only by sessions.
 
 Nothing here is per user. :func:`app_data` is cached per processed directory (``pn.cache``,
 bounded), so every session of one server process shares the same frames and geometry arrays;
-sessions never modify them (every state change makes new arrays).
+sessions never modify them (every state change makes new arrays). The build is read through the
+read model (:class:`~mapping.outputs.readmodel.ReadModel`): the same levels, measures, ranks,
+roll-ups and value text as the exports and the notebooks.
 
 The index is recomputed through the engine (:mod:`mapping.index`) for the weights, methods and
 reference frame a session asks for; those results are cached too (:func:`index_table`, bounded
@@ -12,16 +14,13 @@ LRU), so two officers trying the same weights share the work.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import panel as pn
 import shapely
 
-from mapping.geography.rollup import weighted_rollup
 from mapping.index.aggregate import aggregate
 from mapping.index.engine import (
     DECILE_COLUMN,
@@ -30,46 +29,58 @@ from mapping.index.engine import (
     RANK_COLUMN,
     build_index,
     domain_column,
-    rank_bands,
-    rank_descending,
 )
+from mapping.index.methods import interactive_aggregations, interactive_normalisations
 from mapping.index.normalise import normalise
-from mapping.index.spec import IndexSpec, load_default_spec, spec_from_dict
+from mapping.index.ranking import percentiles, rank_bands, rank_descending
+from mapping.index.scenario import method_scenario
+from mapping.index.spec import IndexSpec
 from mapping.maps.bokeh_map import polygon_columns, polygon_lists, to_mercator
-from mapping.outputs import Outputs, load_outputs, processed_dir
-from mapping.registry import Registry, load_registry
+from mapping.outputs import Outputs, processed_dir
+from mapping.outputs.catalogue import EARLIER_INDEXES
+from mapping.outputs.catalogue import LEVELS as CATALOGUE_LEVELS
+from mapping.outputs.readmodel import ReadModel
+from mapping.registry import Registry
 
-LEVELS = {"lsoa": "LSOA (small areas)", "ward": "Ward", "borough": "Borough"}
-LEVEL_KEYS = {"lsoa": "lsoa21", "ward": "ward24", "borough": "borough"}
-NORMALISATIONS = {
-    "minmax": "Min–max (0 to 1)",
-    "rank": "Rank (fraction of areas)",
-    "zscore": "z-score",
-    "exponential": "IMD exponential of ranks",
-}
-AGGREGATIONS = {
-    "arithmetic": "Arithmetic mean (compensatory)",
-    "geometric": "Geometric mean (less compensatory)",
-}
+#: level key -> the label the app shows for it
+LEVELS = {key: lv.label for key, lv in CATALOGUE_LEVELS.items()}
+#: the index methods the app offers, name -> label (from the registry of mapping.index.methods)
+NORMALISATIONS = interactive_normalisations()
+AGGREGATIONS = interactive_aggregations()
 INDEX_MEASURE = "index"
 DOMAIN_PREFIX = "domain:"
+INDEX_LABEL = "Digital exclusion risk index (composite)"
 #: Earlier indexes the build still publishes (DR-0009 keeps v1 selectable by name):
-#: measure key ``earlier:<name>`` -> (output file, label).
+#: measure key ``earlier:<name>`` -> label (their files: the catalogue's EARLIER_INDEXES).
 EARLIER_PREFIX = "earlier:"
-EARLIER_INDEXES = {
-    "equal_v1": ("lsoa21_index_equal_v1.csv",
-                 "Earlier index: equal weights, four domains (v1, DR-0003)"),
-}
-#: Robustness columns the app reads from a build output (``index_*.csv`` with these columns).
+EARLIER_LABELS = {"equal_v1": "Earlier index: equal weights, four domains (v1, DR-0003)"}
+#: Robustness columns the app reads from the build's LSOA index table.
 ROBUSTNESS_COLUMNS = ("rank_p05", "rank_p95", "unstable")
 
 
 def code_col(level: str) -> str:
-    return f"{LEVEL_KEYS[level]}_code"
+    return CATALOGUE_LEVELS[level].code
 
 
 def name_col(level: str) -> str:
-    return f"{LEVEL_KEYS[level]}_name"
+    return CATALOGUE_LEVELS[level].name
+
+
+def is_score(measure: str) -> bool:
+    """True for the index and its domains (scores the app recomputes), False for indicators."""
+    return measure == INDEX_MEASURE or measure.startswith(DOMAIN_PREFIX)
+
+
+def is_earlier(measure: str) -> bool:
+    """True for an earlier index the build still publishes (``earlier:<name>``)."""
+    return measure.startswith(EARLIER_PREFIX)
+
+
+def score_column(measure: str) -> str:
+    """The column of the index (``index``) or a domain score (``domain:<code>``)."""
+    if measure == INDEX_MEASURE:
+        return INDEX_COLUMN
+    return domain_column(measure[len(DOMAIN_PREFIX):])
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -93,22 +104,40 @@ class LevelData:
 class AppData:
     """Everything a session reads; shared by all sessions of a process, never modified."""
 
-    outputs: Outputs
-    registry: Registry
+    model: ReadModel
     spec: IndexSpec
     levels: dict[str, LevelData]
-    indicators: dict[str, dict]  # code -> manifest entry (label, unit, direction, ...)
-    domains: dict[str, str]  # domain code -> name (from the spec)
-    boroughs: pd.DataFrame  # borough_code, borough_name, label_x, label_y, bounds
+    boroughs: pd.DataFrame  # borough_code, borough_name, label_x, label_y
     borough_lines: tuple[list, list]  # borough outlines as multi-line xs/ys
     thames: tuple[list, list]  # the river as polygon xs/ys (the gap between LSOAs)
     libraries: pd.DataFrame  # name, source, x, y
     robustness: pd.DataFrame | None  # lsoa21_code index; rank_p05, rank_p95, unstable
     published: pd.DataFrame | None  # the build's LSOA index (geometry order), if it has one
-    build_version: str
     built_at: str
     #: earlier index name -> its published LSOA scores (``index_score``), geometry order
     earlier: dict[str, pd.DataFrame] = dataclasses.field(default_factory=dict)
+
+    @property
+    def outputs(self) -> Outputs:
+        return self.model.outputs
+
+    @property
+    def registry(self) -> Registry:
+        return self.model.registry
+
+    @property
+    def build_version(self) -> str:
+        return self.model.build_version
+
+    @property
+    def indicators(self) -> dict[str, dict]:
+        """code -> manifest entry (label, unit, direction, ...)."""
+        return self.model.manifest["indicators"]
+
+    @property
+    def domains(self) -> dict[str, str]:
+        """domain code -> name (from the specification)."""
+        return {d.code: d.name for d in self.spec.domains}
 
     @property
     def input_indicators(self) -> list[str]:
@@ -116,26 +145,22 @@ class AppData:
 
     @property
     def borough_only(self) -> list[str]:
-        """Indicators published for boroughs only (registry geography ``lad``): columns of the
-        borough table with no LSOA values, in manifest order."""
-        lsoa_cols = set(self.levels["lsoa"].table.columns)
-        boro_cols = set(self.levels["borough"].table.columns)
-        return [c for c in self.indicators if c not in lsoa_cols and c in boro_cols]
+        """Indicators published for boroughs only (registry geography ``lad``)."""
+        return self.model.borough_only
 
     def measures(self, level: str | None = None) -> dict[str, str]:
         """Measure key -> display label: the index, its domains, every indicator with LSOA
         values, then the borough-only indicators. With ``level`` ``"lsoa"`` or ``"ward"`` the
         borough-only indicators are left out (they have no values at those levels)."""
-        out = {INDEX_MEASURE: "Digital exclusion risk index (composite)"}
+        out = {INDEX_MEASURE: INDEX_LABEL}
         for name in self.earlier:
-            out[EARLIER_PREFIX + name] = EARLIER_INDEXES[name][1]
+            out[EARLIER_PREFIX + name] = EARLIER_LABELS[name]
         for code, name in self.domains.items():
             out[DOMAIN_PREFIX + code] = f"Domain: {name}"
-        lsoa_cols = set(self.levels["lsoa"].table.columns)
-        for code, meta in self.indicators.items():
-            if code in lsoa_cols:
-                suffix = " (validation)" if meta.get("role") == "validation" else ""
-                out[code] = f"{meta['label']}{suffix}"
+        for code in self.model.indicator_codes("lsoa"):
+            meta = self.indicators[code]
+            suffix = " (validation)" if meta.get("role") == "validation" else ""
+            out[code] = f"{meta['label']}{suffix}"
         if level in (None, "borough"):
             for code in self.borough_only:
                 out[code] = str(self.indicators[code]["label"])
@@ -143,35 +168,20 @@ class AppData:
 
     def measure_levels(self, measure: str) -> tuple[str, ...]:
         """The levels at which ``measure`` has values."""
-        return ("borough",) if measure in self.borough_only else tuple(LEVELS)
+        return self.model.measure_levels(measure)
 
     def vintage(self, code: str) -> str:
-        try:
-            ind = self.registry.indicator(code)
-        except KeyError:
-            return ""
-        src = self.registry.sources.get(ind.source)
-        rel = f", released {src.release_date}" if src else ""
-        return f"{ind.vintage}{rel}"
+        return self.model.vintage_released(code)
 
 
-def _level(outputs: Outputs, level: str, indicator_codes: Sequence[str]) -> LevelData:
-    key = LEVEL_KEYS[level]
-    table = outputs.table(f"{key}_indicators.csv")
-    geo = outputs.geo(f"{key}.geojson")
-    code = code_col(level)
-    # geometry order defines row order; attributes come from the table
-    geo = geo[[code, "geometry"]].merge(table, on=code, how="left", validate="one_to_one")
-    if level == "borough" and "borough_name" not in geo.columns:
-        raise ValueError("borough table has no borough_name")
-    merc = to_mercator(geo)
+def _level(model: ReadModel, level: str, indicator_codes: Sequence[str]) -> LevelData:
+    frame = model.frame(level)
+    merc = to_mercator(frame)
     xs, ys = polygon_lists(merc.geometry)
     bounds = shapely.bounds(merc.geometry.to_numpy())
-    attrs = pd.DataFrame(geo.drop(columns="geometry"))
+    attrs = pd.DataFrame(frame.drop(columns="geometry")).reset_index(drop=True)
     present = [c for c in indicator_codes if c in attrs.columns]
-    pct = attrs[present].rank(pct=True, method="max") * 100.0
-    return LevelData(level, attrs.reset_index(drop=True), xs, ys, bounds,
-                     pct.reset_index(drop=True))
+    return LevelData(level, attrs, xs, ys, bounds, percentiles(attrs[present]))
 
 
 def _thames(lsoa_geo) -> tuple[list, list]:
@@ -201,42 +211,29 @@ def _borough_lines(boro_merc) -> tuple[list, list]:
     return xs, ys
 
 
-def _robustness(root: Path) -> pd.DataFrame | None:
-    """Monte Carlo rank intervals from the build (``lsoa21_index.csv``, or any ``*index*.csv``
-    with ``lsoa21_code`` and the robustness columns), or None when the build has none."""
-    paths = [root / "lsoa21_index.csv", *sorted(root.glob("*index*.csv"))]
-    for path in paths:
-        if not path.exists():
-            continue
-        head = pd.read_csv(path, nrows=0)
-        if "lsoa21_code" in head.columns and all(c in head.columns for c in ROBUSTNESS_COLUMNS):
-            frame = pd.read_csv(path)
-            keep = ["lsoa21_code", *ROBUSTNESS_COLUMNS]
-            extra = [c for c in ("median_rank", "nominal_rank") if c in frame.columns]
-            out = frame[keep + extra].set_index("lsoa21_code")
-            out["unstable"] = out["unstable"].astype(str).str.lower().isin(["true", "1"])
-            return out
-    return None
-
-
-def _published_index(root: Path, lsoa: pd.DataFrame, spec: IndexSpec) -> pd.DataFrame | None:
-    """The build's default index (``lsoa21_index.csv``) in geometry order, or None."""
-    path = root / "lsoa21_index.csv"
-    if not path.exists():
+def _robustness(lsoa: pd.DataFrame) -> pd.DataFrame | None:
+    """Monte Carlo rank intervals from the build's LSOA index, or None when it has none."""
+    if not all(c in lsoa.columns for c in ROBUSTNESS_COLUMNS):
         return None
-    frame = pd.read_csv(path, dtype={"lsoa21_code": str})
+    extra = [c for c in ("median_rank", "nominal_rank") if c in lsoa.columns]
+    out = lsoa[["lsoa21_code", *ROBUSTNESS_COLUMNS, *extra]].set_index("lsoa21_code")
+    out["unstable"] = out["unstable"].astype(str).str.lower().isin(["true", "1"])
+    return out
+
+
+def _published_index(lsoa: pd.DataFrame, spec: IndexSpec) -> pd.DataFrame | None:
+    """The build's default index in geometry order, or None."""
     cols = [INDEX_COLUMN, *[domain_column(c) for c in spec.domain_codes]]
-    if not set(cols) <= set(frame.columns):
+    if not set(cols) <= set(lsoa.columns):
         return None
-    return lsoa[["lsoa21_code"]].merge(frame[["lsoa21_code", *cols]], on="lsoa21_code",
-                                       how="left", validate="one_to_one")
+    return lsoa[["lsoa21_code", *cols]].copy()
 
 
 def _earlier(outputs: Outputs, lsoa: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """The earlier indexes this build publishes, in geometry order."""
     out = {}
-    for name, (file, _label) in EARLIER_INDEXES.items():
-        if file in outputs.manifest.get("outputs", {}):
+    for name, file in EARLIER_INDEXES.items():
+        if file in outputs.meta.outputs:
             frame = outputs.table(file)[["lsoa21_code", INDEX_COLUMN]]
             out[name] = lsoa[["lsoa21_code"]].merge(frame, on="lsoa21_code", how="left",
                                                     validate="one_to_one")
@@ -246,48 +243,36 @@ def _earlier(outputs: Outputs, lsoa: pd.DataFrame) -> dict[str, pd.DataFrame]:
 @pn.cache(max_items=2)
 def app_data(root: str) -> AppData:
     """Load the build at ``root`` (verified against its manifest) into an :class:`AppData`."""
-    outputs = load_outputs(root)
-    registry = load_registry()
-    spec = load_default_spec()
-    indicators = {k: v for k, v in outputs.manifest["indicators"].items()}
-    codes = list(indicators)
-    levels = {lvl: _level(outputs, lvl, codes) for lvl in LEVELS}
-    boro = levels["borough"]
-    boro_geo = outputs.geo("borough.geojson")
+    model = ReadModel.open(root)
+    spec = model.spec
+    codes = list(model.manifest["indicators"])
+    levels = {lvl: _level(model, lvl, codes) for lvl in LEVELS}
+    boro_geo = model.frame("borough")
     merc = to_mercator(boro_geo)
     points = shapely.point_on_surface(merc.geometry.to_numpy())
-    names = dict(zip(boro.table["borough_code"], boro.table["borough_name"], strict=True))
     boroughs = pd.DataFrame({
-        "borough_code": boro_geo["borough_code"],
-        "borough_name": boro_geo["borough_code"].map(names),
+        "borough_code": boro_geo["borough_code"].to_numpy(),
+        "borough_name": boro_geo["borough_name"].to_numpy(),
         "label_x": shapely.get_x(points),
         "label_y": shapely.get_y(points),
     }).sort_values("borough_name").reset_index(drop=True)
-    lib = outputs.geo("libraries.geojson")
+    lib = model.libraries()
     lib_m = to_mercator(lib)
     libraries = pd.DataFrame({"name": lib["name"].astype(str), "source": lib["source"].astype(str),
                               "x": lib_m.geometry.x.to_numpy(), "y": lib_m.geometry.y.to_numpy()})
-    manifest = outputs.manifest
-    built = manifest.get("built_at") or manifest.get("created") or ""
-    if not built:
-        built = dt.datetime.fromtimestamp((outputs.root / "manifest.json").stat().st_mtime,
-                                          dt.UTC).strftime("%Y-%m-%d")
+    lsoa = levels["lsoa"].table
     return AppData(
-        outputs=outputs,
-        registry=registry,
+        model=model,
         spec=spec,
         levels=levels,
-        indicators=indicators,
-        domains={d.code: d.name for d in spec.domains},
         boroughs=boroughs,
         borough_lines=_borough_lines(merc),
-        thames=_thames(outputs.geo("lsoa21.geojson")),
+        thames=_thames(model.frame("lsoa")),
         libraries=libraries,
-        robustness=_robustness(outputs.root),
-        published=_published_index(outputs.root, levels["lsoa"].table, spec),
-        build_version=str(manifest.get("package_version", "unknown")),
-        built_at=str(built)[:10],
-        earlier=_earlier(outputs, levels["lsoa"].table),
+        robustness=_robustness(lsoa),
+        published=_published_index(lsoa, spec),
+        built_at=model.build_date(file_date=True)[:10],
+        earlier=_earlier(model.outputs, lsoa),
     )
 
 
@@ -305,17 +290,7 @@ def method_spec(spec: IndexSpec, weights: Sequence[float], normalisation: str,
                 aggregation: str, frame: Sequence[str] = ()) -> IndexSpec:
     """``spec`` with domain weights (in domain order), the indicator normalisation, the
     domain aggregation and the reference frame (borough codes; empty = London) replaced."""
-    d = spec.to_dict()
-    d["index"]["normalise_weights"] = True
-    for dom, w in zip(d["domains"], weights, strict=True):
-        dom["weight"] = float(w)
-    d["indicator_level"]["normalisation"] = normalisation
-    d["domain_level"]["aggregation"] = aggregation
-    d["robustness"]["normalisations"] = [normalisation]
-    d["robustness"]["aggregations"] = [aggregation]
-    d["frame"] = ({"kind": "boroughs", "codes": sorted(frame)} if frame
-                  else {"kind": "london", "codes": []})
-    return spec_from_dict(d, source=spec.source)
+    return method_scenario(spec, weights, normalisation, aggregation, frame).apply(spec)
 
 
 def _ranked(frame: pd.DataFrame, scores: pd.Series) -> pd.DataFrame:
@@ -364,20 +339,11 @@ def index_table(root: str, weights: tuple[float, ...], normalisation: str, aggre
         out = _ranked(data.published[["lsoa21_code", *dom_cols]], scores)
         out["exact"] = True
         return out
-    d = spec.to_dict()
-    d["imputation"]["max_missing_share"] = 1.0  # suppressed cells may cluster in a frame
-    spec = spec_from_dict(d, source=spec.source)
-    result = build_index(lsoa, spec, name="lsoa21_indicators.csv").table()
+    # suppressed cells may cluster in a frame
+    spec = dataclasses.replace(spec, imputation=dataclasses.replace(spec.imputation,
+                                                                    max_missing_share=1.0))
+    result = build_index(lsoa, spec, name=CATALOGUE_LEVELS["lsoa"].table).table()
     cols = ["lsoa21_code", INDEX_COLUMN, *dom_cols, RANK_COLUMN, DECILE_COLUMN, QUINTILE_COLUMN]
     out = lsoa[["lsoa21_code"]].merge(result[cols], on="lsoa21_code", how="left")
     out["exact"] = data.published is None
     return out
-
-
-def rollup(lsoa: pd.DataFrame, values: pd.DataFrame, level: str) -> pd.DataFrame:
-    """Population-weighted means of ``values`` (columns, LSOA rows aligned with ``lsoa``) for
-    ward or borough areas; returns one row per area with the area code column."""
-    key = code_col(level)
-    frame = pd.concat([lsoa[[key, "population"]].reset_index(drop=True),
-                       values.reset_index(drop=True)], axis=1)
-    return weighted_rollup(frame, [key], rates=list(values.columns))

@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mapping.build import PROCESSED, BuildOptions, build  # noqa: PLC0415 (fast --help)
+    from mapping.pipeline.build import PROCESSED, BuildOptions, build  # noqa: PLC0415 (fast --help)
 
     start = time.perf_counter()
     opts = BuildOptions(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from mapping.deploy import ProxySettings, nginx_config
-from mapping.io import write_text
+from mapping.app.deploy import ProxySettings, nginx_config
+from mapping.files import write_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mapping.commands.common import add_out_dir
 from mapping.config import output_dir
-from mapping.io import write_text
+from mapping.files import write_text
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

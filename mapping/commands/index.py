@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from mapping.errors import MappingError
-from mapping.io import write_csv
+from mapping.files import write_csv
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from mapping.commands.common import add_wait
-from mapping.release import publish_release, releases_dir, verify_release
+from mapping.pipeline.release import publish_release, releases_dir, verify_release
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -26,7 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mapping.build import Inputs, check_inputs, indicator_tables  # noqa: PLC0415
+    from mapping.pipeline.build import Inputs, check_inputs  # noqa: PLC0415
+    from mapping.pipeline.derive import indicator_tables  # noqa: PLC0415
     from mapping.sources import Table  # noqa: PLC0415
 
     root = data_dir(args.data_dir)

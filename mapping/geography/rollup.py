@@ -24,3 +24,11 @@ def weighted_rollup(
         den = pop.where(valid, 0.0).groupby(grouper).sum()
         out[col] = (num / den.where(den > 0)).reindex(keys).to_numpy()
     return out
+
+
+def overall_rollup(frame: pd.DataFrame, *, rates: list[str],
+                   weight: str = "population") -> pd.Series:
+    """The population-weighted mean of each of ``rates`` over all rows (e.g. London as a
+    whole), by the same rule as :func:`weighted_rollup`."""
+    whole = weighted_rollup(frame.assign(_all=0), ["_all"], rates=rates, weight=weight)
+    return whole[rates].iloc[0]

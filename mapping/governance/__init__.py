@@ -5,7 +5,7 @@
 - :func:`render_report` renders one self-contained, printable HTML page for a board pack.
 - :func:`load_records` reads the records (Markdown with YAML front matter).
 
-The schemas are JSON Schema files in ``mapping/governance_schema/``; the rules are listed in
+The schemas are JSON Schema files in ``mapping/governance/schemas/``; the rules are listed in
 :mod:`mapping.governance.check`; ``governance/README.md`` explains the records to their readers.
 """
 

@@ -10,7 +10,7 @@ A record is::
     ...
 
 The front matter is parsed with a YAML loader that keeps dates as text (``2026-11-21`` stays the
-string ``"2026-11-21"``), so that the JSON Schemas in ``mapping/governance_schema/`` can check
+string ``"2026-11-21"``), so that the JSON Schemas in ``mapping/governance/schemas/`` can check
 them and the check can report a date that is not a real day. Where a record lives decides which
 schema it must follow (see :data:`KINDS`).
 """

@@ -18,14 +18,14 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
 from mapping.errors import Problem
-from mapping.governance.check import (
+from mapping.governance.check import check
+from mapping.governance.evidence import (
     DR_RE,
     URL_SCHEME_RE,
     _get,
     _indicator_sources,
     _registry_indicators,
     _registry_sources,
-    check,
 )
 from mapping.governance.records import Record, load_records
 

@@ -1,6 +1,6 @@
 """JSON Schemas of the governance records, and validation that names the failing field.
 
-The schemas are plain JSON Schema (draft 2020-12) files in ``mapping/governance_schema/`` so that
+The schemas are plain JSON Schema (draft 2020-12) files in ``mapping/governance/schemas/`` so that
 anyone can read them, or validate the records with another tool.
 """
 
@@ -18,8 +18,8 @@ from referencing import Registry, Resource
 
 from mapping.errors import Problem
 
-SCHEMA_PACKAGE = "mapping"
-SCHEMA_FOLDER = "governance_schema"
+SCHEMA_PACKAGE = "mapping.governance"
+SCHEMA_FOLDER = "schemas"
 DATE_FIELDS_SUFFIXES = ("date", "_on", "next_review", "due")
 
 

@@ -70,14 +70,10 @@ def imd_sum(x: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 
 def aggregate_array(x: np.ndarray, w: np.ndarray, method: str, offset: float = 0.01) -> np.ndarray:
-    """Dispatch to the aggregation ``method`` (``arithmetic``, ``geometric`` or ``imd``)."""
-    if method == "arithmetic":
-        return weighted_arithmetic(x, w)
-    if method == "geometric":
-        return weighted_geometric(x, w, offset)
-    if method == "imd":
-        return imd_sum(x, w)
-    raise ValueError(f"unknown aggregation {method!r}")
+    """Dispatch to the aggregation ``method`` of :mod:`mapping.index.methods`."""
+    from mapping.index.methods import aggregation  # noqa: PLC0415 (it imports this module)
+
+    return aggregation(method).apply(x, w, offset)
 
 
 def aggregate(

@@ -21,9 +21,8 @@ Reference frames (``spec.frame.kind``):
     London, and every indicator must be present across it (screening then rejects an indicator
     that only London units carry).
 
-Ranks: ``rank = 1 + #(units with a higher index)`` (ties share the best rank, "min" method).
-Deciles and quintiles are rank bands: ``decile = floor((rank - 1) · 10 / n) + 1`` so decile 1
-holds the 10 % of units most at risk (the IMD's convention), and likewise for quintiles.
+Ranks, deciles and quintiles come from :mod:`mapping.index.ranking` (rank 1 = most at risk;
+decile 1 holds the 10 % of units most at risk, the IMD's convention).
 """
 
 from __future__ import annotations
@@ -39,6 +38,7 @@ from mapping.index.aggregate import aggregate
 from mapping.index.impute import impute
 from mapping.index.normalise import normalise
 from mapping.index.outliers import treat_outliers
+from mapping.index.ranking import rank_bands, rank_descending
 from mapping.index.spec import FrameSpec, IndexSpec, LevelSpec
 
 LONDON_GROUP_CODES = frozenset(f"E09{i:06d}" for i in range(1, 34))
@@ -106,24 +106,6 @@ class IndexResult:
         codes = np.array(flags.columns, dtype=object)
         out[IMPUTED_COLUMN] = [";".join(codes[row]) for row in flags.to_numpy()]
         return out.reset_index()
-
-
-# ---------------------------------------------------------------------------------------------
-# Ranks and classes
-# ---------------------------------------------------------------------------------------------
-
-
-def rank_descending(scores: pd.Series) -> pd.Series:
-    """Rank 1 = highest score (most at risk); ties share the smallest rank."""
-    r = scores.rank(method="min", ascending=False)
-    return r.astype("int64")
-
-
-def rank_bands(rank: pd.Series, k: int) -> pd.Series:
-    """``floor((rank - 1) · k / n) + 1``: band 1 holds the 1/k of units most at risk."""
-    n = len(rank)
-    bands = ((rank.to_numpy(dtype="int64") - 1) * k) // n + 1
-    return pd.Series(bands, index=rank.index.copy(), dtype="int64")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -315,24 +297,9 @@ def build_index(
     signs = {i.code: i.sign for i in spec.indicators}
     refs = {i.code: i.reference for i in spec.indicators}
     normalised = normalise(treated, spec.indicator_level, signs, refs)
-    dom, dom_n, idx = index_from_normalised(spec, normalised)
-    rank = rank_descending(idx)
-    return IndexResult(
-        spec=spec,
-        units=units,
-        raw=raw,
-        imputed=imputed,
-        imputed_flags=flags,
-        treated=treated,
-        treatment=treatment,
-        normalised=normalised,
-        domain_scores=dom,
-        domain_normalised=dom_n,
-        index=idx,
-        rank=rank,
-        decile=rank_bands(rank, 10),
-        quintile=rank_bands(rank, 5),
-    )
+    return IndexResult(units=units, raw=raw, imputed=imputed, imputed_flags=flags,
+                       treated=treated, treatment=treatment, normalised=normalised,
+                       **_aggregated(spec, normalised))
 
 
 def reweight(
@@ -346,15 +313,12 @@ def reweight(
     aggregation, ranks and classes are recomputed. Weights given are rescaled to sum to one.
     """
     spec = result.spec.with_weights(domain_weights, indicator_weights)
-    dom, dom_n, idx = index_from_normalised(spec, result.normalised)
+    return dataclasses.replace(result, **_aggregated(spec, result.normalised))
+
+
+def _aggregated(spec: IndexSpec, normalised: pd.DataFrame) -> dict[str, object]:
+    """The fields of an :class:`IndexResult` that follow from the normalised indicators."""
+    dom, dom_n, idx = index_from_normalised(spec, normalised)
     rank = rank_descending(idx)
-    return dataclasses.replace(
-        result,
-        spec=spec,
-        domain_scores=dom,
-        domain_normalised=dom_n,
-        index=idx,
-        rank=rank,
-        decile=rank_bands(rank, 10),
-        quintile=rank_bands(rank, 5),
-    )
+    return {"spec": spec, "domain_scores": dom, "domain_normalised": dom_n, "index": idx,
+            "rank": rank, "decile": rank_bands(rank, 10), "quintile": rank_bands(rank, 5)}

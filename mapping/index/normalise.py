@@ -28,12 +28,15 @@ the mean of the ranks they span):
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from mapping.errors import DataValidationError, Problem
-from mapping.index.spec import LevelSpec
+
+if TYPE_CHECKING:
+    from mapping.index.spec import LevelSpec
 
 EXP_CONSTANT = 23.0
 _EXP_FACTOR = 1.0 - np.exp(-100.0 / EXP_CONSTANT)
@@ -180,38 +183,15 @@ def normalise_array(
     names: Sequence[str] | None = None,
     method: str | None = None,
 ) -> np.ndarray:
-    """Apply ``level.normalisation`` (or ``method``) to the aligned 2-D array ``a``.
+    """Apply ``level.normalisation`` (or ``method``) to the aligned 2-D array ``a``, through the
+    registry of :mod:`mapping.index.methods`.
 
     ``signs`` (+1/-1 per column) are only needed for the ``ratio`` distance; ``references``
     are aligned per-column reference values (NaN = use ``level.reference``).
     """
-    method = method or level.normalisation
-    m = a.shape[1]
-    if method == "none":
-        return a.copy()
-    if method == "minmax":
-        return minmax(a, level.range[0], level.range[1], names)
-    if method == "zscore":
-        return zscore(a, names)
-    if method == "rank":
-        return fractional_rank(a)
-    if method == "percentile":
-        return 100.0 * fractional_rank(a)
-    if method == "exponential":
-        return exponential(a)
-    if method == "distance_to_reference":
-        signs_ = np.ones(m) if signs is None else np.asarray(signs, dtype=float)
-        if isinstance(level.reference, str):
-            stat = np.mean if level.reference == "mean" else np.median
-            default = stat(a, axis=0)
-        else:
-            default = signs_ * float(level.reference)
-        ref = default
-        if references is not None:
-            given = np.asarray(references, dtype=float)
-            ref = np.where(np.isnan(given), default, given)
-        return distance_to_reference(a, ref, signs_, level.distance, names)
-    raise ValueError(f"unknown normalisation {method!r}")
+    from mapping.index.methods import apply_normalisation  # noqa: PLC0415 (it imports this)
+
+    return apply_normalisation(a, level, method, signs, references, names)
 
 
 def normalise(

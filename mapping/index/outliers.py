@@ -60,30 +60,28 @@ def _kurt_from(n: int, m2: float, m4: float) -> float:
     return ((n + 1) * g2 + 6.0) * (n - 1) / ((n - 2) * (n - 3))
 
 
+def _sized_moments(x: np.ndarray, at_least: int, what: str) -> tuple[int, float, float, float]:
+    """(n, m2, m3, m4), once ``x`` has the ``at_least`` values ``what`` needs."""
+    if x.size < at_least:
+        raise ValueError(f"{what} at least {at_least} values")
+    return (x.size, *_moments(x))
+
+
 def skewness(x: np.ndarray) -> float:
     """Bias-corrected sample skewness ``g1 · sqrt(n(n-1)) / (n-2)`` (Excel SKEW)."""
-    n = x.size
-    if n < 3:
-        raise ValueError("skewness needs at least 3 values")
-    m2, m3, _ = _moments(x)
+    n, m2, m3, _ = _sized_moments(x, 3, "skewness needs")
     return float(_skew_from(n, m2, m3))
 
 
 def kurtosis(x: np.ndarray) -> float:
     """Bias-corrected sample excess kurtosis (Excel KURT)."""
-    n = x.size
-    if n < 4:
-        raise ValueError("kurtosis needs at least 4 values")
-    m2, _, m4 = _moments(x)
+    n, m2, _, m4 = _sized_moments(x, 4, "kurtosis needs")
     return float(_kurt_from(n, m2, m4))
 
 
 def skew_kurt(x: np.ndarray) -> tuple[float, float]:
     """Both statistics from one pass over the data (needs at least 4 values)."""
-    n = x.size
-    if n < 4:
-        raise ValueError("skewness and kurtosis need at least 4 values")
-    m2, m3, m4 = _moments(x)
+    n, m2, m3, m4 = _sized_moments(x, 4, "skewness and kurtosis need")
     return float(_skew_from(n, m2, m3)), float(_kurt_from(n, m2, m4))
 
 
@@ -109,20 +107,12 @@ def winsorise(
         sk, ku = skew_kurt(y)
         if not (abs(sk) > skew_threshold and ku > kurtosis_threshold):
             break
-        if sk >= 0:
-            top = y.max()
-            at = y == top
-            below = y[~at]
-            if below.size == 0:
-                break
-            y[at] = below.max()
-        else:
-            bottom = y.min()
-            at = y == bottom
-            above = y[~at]
-            if above.size == 0:
-                break
-            y[at] = above.min()
+        # pull the most extreme value on the side of the skew in to the next one
+        at = y == (y.max() if sk >= 0 else y.min())
+        rest = y[~at]
+        if rest.size == 0:
+            break
+        y[at] = rest.max() if sk >= 0 else rest.min()
         changed |= at
     return y, changed
 

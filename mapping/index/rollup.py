@@ -3,7 +3,8 @@
 Ranks are never averaged (the mean of ranks is not a rank of anything). For an area ``A`` made
 of units ``i`` with population ``p_i``:
 
-* each score ``s`` (index and domains): ``s_A = Σ p_i s_i / Σ p_i`` (population-weighted mean);
+* each score ``s`` (index and domains): ``s_A = Σ p_i s_i / Σ p_i`` (population-weighted mean,
+  by :func:`mapping.geography.rollup.weighted_rollup`, the one roll-up of the project);
 * ``share_top10 = Σ_{i: decile_i = 1} p_i / Σ p_i`` — the share of residents living in the
   frame's (e.g. London's) most at-risk 10 % of units; ``share_top20`` likewise with quintile 1;
 * ``n_units``, ``population``, ``n_units_top10`` and ``n_units_top20``;
@@ -14,10 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
 
 from mapping.errors import DataValidationError, Problem
+from mapping.geography.rollup import weighted_rollup
 from mapping.index.engine import DECILE_COLUMN, INDEX_COLUMN, QUINTILE_COLUMN, rank_descending
 
 
@@ -83,35 +84,34 @@ def rollup(
     if problems:
         raise DataValidationError(problems)
 
-    p = pop.to_numpy(dtype=float)
-    frame = pd.DataFrame({"area": units[area_column].to_numpy(), "p": p})
+    frame = pd.DataFrame({"area": units[area_column].to_numpy(),
+                          "p": pop.to_numpy(dtype=float)})
     for col in score_columns:
-        frame[col] = units[col].to_numpy(dtype=float) * p
-    top10 = units[decile_column].to_numpy() == 1
-    top20 = units[quintile_column].to_numpy() == 1
-    frame["p10"] = np.where(top10, p, 0.0)
-    frame["p20"] = np.where(top20, p, 0.0)
-    frame["n10"] = top10.astype(int)
-    frame["n20"] = top20.astype(int)
-    frame["n"] = 1
-    sums = frame.groupby("area", sort=True).sum()
-    zero = sums.index[sums["p"] <= 0]
+        frame[col] = units[col].to_numpy(dtype=float)
+    # a unit in the most at-risk 10 % (20 %) is a rate of 1: its mean is the share of residents
+    frame["share_top10"] = (units[decile_column].to_numpy() == 1).astype(float)
+    frame["share_top20"] = (units[quintile_column].to_numpy() == 1).astype(float)
+    frame["n_units_top10"] = frame["share_top10"].astype("int64")
+    frame["n_units_top20"] = frame["share_top20"].astype("int64")
+    frame["n_units"] = 1
+    sums = weighted_rollup(frame, ["area"], rates=[*score_columns, "share_top10", "share_top20"],
+                           weight="p", counts=["n_units", "n_units_top10", "n_units_top20"])
+    zero = sums.loc[sums["p"] <= 0, "area"]
     if len(zero):
         raise DataValidationError.single(
             "roll-up", f"areas with zero population: {list(zero)[:5]}", column=area_column
         )
+    sums = sums.set_index("area")
     out = pd.DataFrame(index=sums.index)
     out.index.name = area_column
     if area_name_column:
         names = units.groupby(area_column, sort=True)[area_name_column].first()
         out[area_name_column] = names
-    out["n_units"] = sums["n"].astype("int64")
+    out["n_units"] = sums["n_units"].astype("int64")
     out["population"] = sums["p"]
-    for col in score_columns:
-        out[col] = sums[col] / sums["p"]
-    out["share_top10"] = sums["p10"] / sums["p"]
-    out["share_top20"] = sums["p20"] / sums["p"]
-    out["n_units_top10"] = sums["n10"].astype("int64")
-    out["n_units_top20"] = sums["n20"].astype("int64")
+    for col in [*score_columns, "share_top10", "share_top20"]:
+        out[col] = sums[col]
+    out["n_units_top10"] = sums["n_units_top10"].astype("int64")
+    out["n_units_top20"] = sums["n_units_top20"].astype("int64")
     out["index_rank"] = rank_descending(out[index_column])
     return out.reset_index()

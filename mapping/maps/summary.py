@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from mapping.outputs.formatting import number_text, prose_share
+
 TOP_SHARE = 0.10
 N_BOROUGHS = 5
 
@@ -60,10 +62,6 @@ def borough_shares(values: Sequence[float], boroughs: Sequence[str],
     return sorted(rows, key=lambda r: (-r.share, -r.n_top, r.borough))
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.0f} %"
-
-
 def risk_summary(values: Sequence[float], names: Sequence[str], boroughs: Sequence[str] | None,
                  *, measure: str, areas: str, higher_is_worse: bool = True,
                  share: float = TOP_SHARE, n_boroughs: int = N_BOROUGHS,
@@ -82,11 +80,11 @@ def risk_summary(values: Sequence[float], names: Sequence[str], boroughs: Sequen
     higher_is_worse
         Direction of the measure.
     value_text
-        Formats a value for the text (default: 3 significant figures).
+        Formats a value for the text (default: :func:`mapping.outputs.formatting.number_text`).
     suppressed
         True where a value is blank because of the small-count disclosure rule.
     """
-    fmt = value_text or (lambda x: f"{x:.3g}")
+    fmt = value_text or number_text
     v = np.asarray(values, dtype=float)
     ok = ~np.isnan(v)
     n, n_ok = len(v), int(ok.sum())
@@ -112,9 +110,10 @@ def risk_summary(values: Sequence[float], names: Sequence[str], boroughs: Sequen
     lead = [s for s in shares if s.n_top > 0][:n_boroughs]
     in_lead = sum(s.n_top for s in lead)
     n_with = sum(1 for s in shares if s.n_top > 0)
-    parts = ", ".join(f"{s.borough} {_pct(s.share)} ({s.n_top} of {s.n_areas})" for s in lead)
-    return (f"{measure}: the {_pct(share)} of {areas} most at risk ({n_top:,} of {n_ok:,}, the "
+    pct = prose_share
+    parts = ", ".join(f"{s.borough} {pct(s.share)} ({s.n_top} of {s.n_areas})" for s in lead)
+    return (f"{measure}: the {pct(share)} of {areas} most at risk ({n_top:,} of {n_ok:,}, the "
             f"{direction} values) are in {n_with} of {len(shares)} boroughs; "
-            f"{_pct(in_lead / n_top)} of them are in the {len(lead)} boroughs listed here. "
-            f"Top {len(lead)} boroughs by share of their {areas} in that {_pct(share)}: {parts}."
+            f"{pct(in_lead / n_top)} of them are in the {len(lead)} boroughs listed here. "
+            f"Top {len(lead)} boroughs by share of their {areas} in that {pct(share)}: {parts}."
             f"{missing}")

@@ -287,7 +287,7 @@ def load_sources(path: Path = SOURCES_FILE, *, known: dict[str, Source] | None =
             if user_file:
                 # relative to the registry file's folder; links are *not* resolved here, so
                 # that the build can name the path as written and check where it leads
-                # (:func:`mapping.build.check_inputs` confines it)
+                # (:func:`mapping.pipeline.build.check_inputs` confines it)
                 folder = Path(path).resolve().parent
                 values["path"] = str(folder / Path(values["path"]).expanduser())
                 extra = {"origin": str(Path(path).resolve()), "path_line": at("path")}

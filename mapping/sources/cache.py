@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mapping import io as atomic
+from mapping import files as atomic
 
 FORMAT = "mapping-table-cache/1"
 _KINDS = {"b": "bool", "i": "int64", "f": "float64"}

@@ -3,7 +3,8 @@
 Every reader takes the file's path and returns a validated :class:`~mapping.sources.tabular.Table`
 (or a GeoDataFrame for boundaries), with geography codes in a column named by vintage
 (``lsoa21_code``, ``lsoa11_code``, ``msoa21_code``, ``lad_code``). ``READERS`` maps the ``reader``
-names used in ``sources.toml`` to these functions.
+names used in ``sources.toml`` to these functions; the lookups are in
+:mod:`mapping.sources.lookups`, the vector files in :mod:`mapping.sources.vector`.
 """
 
 from __future__ import annotations
@@ -11,19 +12,25 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import geopandas as gpd
 import pandas as pd
 
 from mapping.errors import DataValidationError, Problem
+from mapping.sources.lookups import (
+    lookup_best_fit,
+    lookup_lsoa11_lad19,
+    lookup_lsoa11_lsoa21,
+    lookup_ward,
+)
 from mapping.sources.tabular import (
-    CODE_PATTERNS,
     MISSING_MARKERS,
     Numeric,
     Table,
     parse_csv,
     read_text,
+    require_columns,
     validate,
 )
+from mapping.sources.vector import boundaries, boundaries_geojson, libraries_geojson
 
 COUNT = Numeric("*", lo=0)
 
@@ -276,11 +283,7 @@ def iuc(path: Path) -> Table:
     """CDRC Internet User Classification 2018; English and Welsh LSOAs kept (Scottish data zones
     dropped). Adds ``least_engaged`` = 1 for the three groups least engaged online, else 0."""
     frame = parse_csv(path, read_text(path))
-    for col in ("LSOA11_CD", "GRP_CD", "GRP_LABEL"):
-        if col not in frame.columns:
-            raise DataValidationError.single(
-                path, "missing column (columns found: " + ", ".join(frame.columns) + ")", column=col
-            )
+    require_columns(frame, path, ("LSOA11_CD", "GRP_CD", "GRP_LABEL"), first_only=True)
     frame = frame[frame["LSOA11_CD"].str[:1].isin(["E", "W"])]
     table = validate(
         frame.drop(columns=["SHP_ID"], errors="ignore"),
@@ -312,11 +315,7 @@ def dpi(path: Path) -> Table:
     first = frame.columns[0]
     if first.strip() == "" or first.startswith("Unnamed"):
         frame = frame.drop(columns=[first])
-    for col in ("LSOAcode", "Score"):
-        if col not in frame.columns:
-            raise DataValidationError.single(
-                path, "missing column (columns found: " + ", ".join(frame.columns) + ")",
-                column=col)
+    require_columns(frame, path, ("LSOAcode", "Score"), first_only=True)
     return validate(
         frame.drop(columns=["score_normalized"], errors="ignore"),
         path,
@@ -332,19 +331,7 @@ def dpi(path: Path) -> Table:
 def libraries_csv(path: Path) -> Table:
     """DCMS Libraries Taskforce list (2016), geocoded with lng/lat (WGS84)."""
     frame = parse_csv(path, read_text(path))
-    required = ("library_service", "library_name", "lng", "lat")
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise DataValidationError(
-            [
-                Problem(
-                    str(path),
-                    "missing column (columns found: " + ", ".join(frame.columns) + ")",
-                    column=c,
-                )
-                for c in missing
-            ]
-        )
+    require_columns(frame, path, ("library_service", "library_name", "lng", "lat"))
     problems = []
     out = frame.copy()
     missing: dict[str, int] = {}
@@ -364,189 +351,6 @@ def libraries_csv(path: Path) -> Table:
         raise DataValidationError(problems)
     return Table(out.reset_index(drop=True), path, {k: v for k, v in missing.items() if v})
 
-
-def libraries_geojson(path: Path) -> gpd.GeoDataFrame:
-    """OpenStreetMap libraries (points, EPSG:4326) with a ``name``."""
-    frame = read_geo(path, expect_geom="Point")
-    if "name" not in frame.columns:
-        raise DataValidationError.single(path, "missing property", column="name")
-    return frame
-
-
-def _lookup(
-    path: Path, code_column: str, extra_codes: dict[str, str], required=(), rename=None
-) -> Table:
-    frame = parse_csv(path, read_text(path))
-    missing = [c for c in (code_column, *extra_codes, *required) if c not in frame.columns]
-    if missing:
-        raise DataValidationError(
-            [
-                Problem(
-                    str(path),
-                    "missing column (columns found: " + ", ".join(frame.columns) + ")",
-                    column=c,
-                )
-                for c in missing
-            ]
-        )
-    problems = []
-    for col, kind in {code_column: "lsoa", **extra_codes}.items():
-        bad = ~frame[col].str.match(CODE_PATTERNS[kind])
-        for line, value in frame[col][bad].head(50).items():
-            problems.append(
-                Problem(str(path), f"not a valid {kind.upper()} code", line, col, value)
-            )
-    if problems:
-        raise DataValidationError(problems)
-    out = frame.rename(columns=rename or {}).reset_index(drop=True)
-    return Table(out, path)
-
-
-def lookup_lsoa11_lsoa21(path: Path) -> Table:
-    """ONS exact-fit LSOA 2011 → 2021 lookup with change codes U, S, M, X (one row per pair)."""
-    table = _lookup(
-        path,
-        "lsoa11_code",
-        {"lsoa21_code": "lsoa", "ltla22_code": "lad"},
-        required=("change_code", "lsoa21_name"),
-    )
-    frame = table.frame
-    bad = ~frame["change_code"].isin(["U", "S", "M", "X"])
-    if bad.any():
-        raise DataValidationError(
-            [
-                Problem(str(path), "change code must be U, S, M or X", int(i) + 2, "change_code", v)
-                for i, v in frame.loc[bad, "change_code"].head(50).items()
-            ]
-        )
-    pairs = frame.duplicated(["lsoa11_code", "lsoa21_code"], keep=False)
-    if pairs.any():
-        raise DataValidationError(
-            [
-                Problem(str(path), "duplicated LSOA 2011 → 2021 pair", int(i) + 2, "lsoa11_code", v)
-                for i, v in frame.loc[pairs, "lsoa11_code"].head(50).items()
-            ]
-        )
-    return Table(
-        frame.rename(columns={"ltla22_code": "lad22_code", "ltla22_name": "lad22_name"}), path
-    )
-
-
-def lookup_best_fit(path: Path) -> Table:
-    """ONS best-fit LSOA 2011 → 2021 → LAD 2022 (UTF-8 with BOM)."""
-    return _lookup(
-        path,
-        "LSOA11CD",
-        {"LSOA21CD": "lsoa", "LAD22CD": "lad"},
-        rename={
-            "LSOA11CD": "lsoa11_code",
-            "LSOA21CD": "lsoa21_code",
-            "LSOA11NM": "lsoa11_name",
-            "LSOA21NM": "lsoa21_name",
-            "LAD22CD": "lad22_code",
-            "LAD22NM": "lad22_name",
-        },
-    )
-
-
-def lookup_ward(path: Path) -> Table:
-    """LSOA 2021 → ward 2024 → LAD 2024 (one row per LSOA)."""
-    table = validate(
-        parse_csv(path, read_text(path)),
-        path,
-        code_column="lsoa21_code",
-        code_kind="lsoa",
-        required=("ward24_code", "ward24_name", "ltla24_code", "ltla24_name", "lsoa21_name"),
-    )
-    return table
-
-
-def lookup_lsoa11_lad19(path: Path) -> Table:
-    """ONS LSOA 2011 → LAD 2019 with the IMD 2019 rank."""
-    return validate(
-        parse_csv(path, read_text(path)),
-        path,
-        code_column="LSOA11CD",
-        code_kind="lsoa",
-        required=("LAD19CD", "LAD19NM"),
-        numeric=(Numeric(("IMD19",), 1, 32844),),
-        rename={
-            "LSOA11CD": "lsoa11_code",
-            "LSOA11NM": "lsoa11_name",
-            "LAD19CD": "lad19_code",
-            "LAD19NM": "lad19_name",
-            "IMD19": "imd19_rank",
-        },
-    )
-
-
-# ---- geometry ----------------------------------------------------------------------------------
-
-
-def read_geo(path: Path, expect_geom: str | None = None) -> gpd.GeoDataFrame:
-    """Read a vector file with pyogrio; a CRS is required."""
-    if not Path(path).exists():
-        raise DataValidationError.single(path, "file not found")
-    try:
-        frame = gpd.read_file(path, engine="pyogrio")
-    except Exception as exc:  # pyogrio raises DataSourceError and friends
-        raise DataValidationError.single(path, f"cannot read as a vector file: {exc}") from None
-    if frame.empty:
-        raise DataValidationError.single(path, "no features")
-    if frame.crs is None:
-        raise DataValidationError.single(
-            path,
-            "no coordinate reference system (a .prj file or a crs member is required; "
-            "expected British National Grid EPSG:27700 or WGS84 EPSG:4326)",
-        )
-    if expect_geom and not (frame.geom_type == expect_geom).all():
-        bad = frame.geom_type[frame.geom_type != expect_geom]
-        raise DataValidationError.single(
-            path,
-            f"expected {expect_geom} geometries",
-            row=int(bad.index[0]) + 1,
-            column="geometry",
-            value=bad.iloc[0],
-        )
-    return frame
-
-
-_BOUNDARY_CODES = [
-    ("LSOA21CD", "lsoa21_code", "lsoa"),
-    ("LSOA11CD", "lsoa11_code", "lsoa"),
-    ("MSOA21CD", "msoa21_code", "msoa"),
-    ("LAD22CD", "lad_code", "lad"),
-    ("GSS_CODE", "lad_code", "lad"),
-    ("code", "lsoa21_code", "lsoa"),
-]
-
-
-def boundaries(path: Path) -> gpd.GeoDataFrame:
-    """Boundary layer: code column checked (pattern, duplicates) and named by vintage.
-
-    Invalid geometries are *not* repaired here: :func:`mapping.geography.geometry.check_geometry`
-    reports them, and repairs only when asked.
-    """
-    frame = read_geo(path)
-    for source_col, target, kind in _BOUNDARY_CODES:
-        if source_col in frame.columns:
-            codes = pd.DataFrame(
-                {source_col: frame[source_col].astype(str).to_numpy()},
-                index=pd.RangeIndex(1, len(frame) + 1),
-            )
-            validate(codes, path, code_column=source_col, code_kind=kind)
-            return frame.rename(columns={source_col: target})
-    raise DataValidationError.single(
-        path,
-        "no known code column (expected one of "
-        + ", ".join(c for c, _, _ in _BOUNDARY_CODES)
-        + "; found "
-        + ", ".join(map(str, frame.columns))
-        + ")",
-    )
-
-
-boundaries_geojson = boundaries
 
 def csv_by_code(path: Path, ranges: dict[str, tuple[float, float]] | None = None) -> Table:
     """A user-supplied CSV: one code column (``lsoa21_code``, ``lsoa11_code``, ``msoa21_code``

@@ -323,3 +323,14 @@ def validate(
         missing_counts = {rename.get(k, k): v for k, v in missing_counts.items()}
         marker_counts = {rename.get(k, k): v for k, v in marker_counts.items()}
     return Table(out.reset_index(drop=True), path, missing_counts, marker_counts)
+
+
+def require_columns(frame: pd.DataFrame, path: Path, columns, first_only: bool = False) -> None:
+    """Raise one problem per column of ``columns`` that ``frame`` lacks (only the first with
+    ``first_only``), each listing the columns found."""
+    missing = [c for c in columns if c not in frame.columns]
+    if not missing:
+        return
+    found = "missing column (columns found: " + ", ".join(frame.columns) + ")"
+    raise DataValidationError([Problem(str(path), found, column=c)
+                               for c in missing[:1 if first_only else None]])

@@ -1,17 +1,28 @@
-"""Loading built outputs (``data/processed``), checked against their manifest."""
+"""A build's outputs (``data/processed``): opened, checked against their manifest, and read.
+
+* :func:`load_outputs` opens a build: the manifest checked against its schema and parsed
+  (:class:`~mapping.outputs.manifest.Manifest`), every file's hash checked against it;
+* :mod:`~mapping.outputs.catalogue` names the files and the geography levels;
+* :mod:`~mapping.outputs.readmodel` answers what the app, the exports and the notebooks ask of
+  a build (levels, measures, ranks, roll-ups), and :mod:`~mapping.outputs.formatting` writes
+  its values as text.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 
 from mapping.config import output_dir
 from mapping.errors import MappingError
-from mapping.io import sha256_file
+from mapping.files import sha256_file
+from mapping.outputs.catalogue import MANIFEST
+from mapping.outputs.manifest import Manifest, ManifestError
 
 
 class OutputsError(MappingError):
@@ -25,8 +36,18 @@ def processed_dir(override: str | os.PathLike | None = None) -> Path:
 
 @dataclass(frozen=True)
 class Outputs:
+    """A build folder and its manifest (the parsed JSON; :attr:`meta` is the typed record)."""
+
     root: Path
     manifest: dict
+
+    @cached_property
+    def meta(self) -> Manifest:
+        """The manifest, typed (checked against ``manifest.schema.json``)."""
+        try:
+            return Manifest.from_dict(self.manifest, str(self.root / MANIFEST))
+        except ManifestError as exc:
+            raise OutputsError(str(exc)) from None
 
     def table(self, name: str) -> pd.DataFrame:
         return pd.read_csv(self.root / name, dtype={"population": "int64"})
@@ -41,7 +62,7 @@ class Outputs:
 def load_outputs(root: str | os.PathLike | None = None, verify: bool = True) -> Outputs:
     """Open a build; with ``verify`` every output's hash must match the manifest."""
     root = processed_dir(root)
-    manifest_path = root / "manifest.json"
+    manifest_path = root / MANIFEST
     if not manifest_path.exists():
         old = root.parent / f".{root.name}.old"
         if old.is_dir():
@@ -53,9 +74,11 @@ def load_outputs(root: str | os.PathLike | None = None, verify: bool = True) -> 
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise OutputsError(f"{manifest_path} is not valid JSON: {exc}") from None
+    outputs = Outputs(root, manifest)
+    outputs.meta  # noqa: B018 (checks the manifest against its schema)
     if verify:
         bad = []
-        for name, digest in manifest.get("outputs", {}).items():
+        for name, digest in outputs.meta.outputs.items():
             path = root / name
             if not path.exists():
                 bad.append(f"{name} (missing)")
@@ -63,4 +86,4 @@ def load_outputs(root: str | os.PathLike | None = None, verify: bool = True) -> 
                 bad.append(f"{name} (hash does not match the manifest)")
         if bad:
             raise OutputsError(f"build in {root} is damaged or was edited: " + "; ".join(bad))
-    return Outputs(root, manifest)
+    return outputs

@@ -26,7 +26,7 @@ def project_root(start: str | os.PathLike | None = None) -> Path | None:
     ``mapping/``), searching upwards from ``start`` (default: the working directory), then
     from this package's own folder (an editable install); ``None`` if neither is a checkout."""
     here = Path(start or Path.cwd()).resolve()
-    package_parent = Path(__file__).resolve().parent.parent
+    package_parent = Path(__file__).resolve().parents[2]
     for folder in (here, *here.parents, package_parent):
         if (folder / "pyproject.toml").is_file() and (folder / "mapping").is_dir():
             return folder
@@ -146,5 +146,6 @@ def scratch_dir(parent: str | os.PathLike, name: str) -> Path:
                                   "it; choose another name")
         shutil.rmtree(path)
     path.mkdir(parents=True)
-    (path / SCRATCH_MARKER).write_text("scratch folder made by mapping.workspace.scratch_dir\n")
+    (path / SCRATCH_MARKER).write_text(
+        "scratch folder made by mapping.analysis.workspace.scratch_dir\n")
     return path

@@ -13,13 +13,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mapping.build import Inputs
 from mapping.errors import DataValidationError, Problem
 from mapping.outputs import Outputs
+from mapping.outputs.catalogue import BOROUGHS, SMALL_AREAS
+from mapping.pipeline.build import Inputs
 from mapping.registry import Registry
 from mapping.sources import Table
 
-LEVEL_TABLES = {"lsoa21": "lsoa21_indicators.csv", "borough": "borough_indicators.csv"}
+LEVEL_TABLES = {lv.prefix: lv.table for lv in (SMALL_AREAS, BOROUGHS)}
 
 
 def problems_table(error: DataValidationError | Iterable[Problem]) -> pd.DataFrame:
@@ -141,7 +142,7 @@ def try_indicator(registry: Registry, data_dir: str | Path, code: str) -> pd.Ser
     """Derive one LSOA-level indicator at LSOA 2021 exactly as the build does (read and
     validate its source files, derive, convert, check the registered range), without writing
     anything. Raises the build's :class:`~mapping.errors.DataValidationError` on bad input."""
-    from mapping.build import london_units, to_lsoa21  # noqa: PLC0415
+    from mapping.pipeline.derive import london_units, to_lsoa21  # noqa: PLC0415
 
     ind = registry.indicator(code)
     if ind.geography == "lad":

@@ -5,7 +5,7 @@ weights, methods or reference frame, validating the result like a specification 
 typo in a code or a negative weight is a clear :class:`~mapping.index.SpecError`).
 :func:`variant_tables` builds what a variant publishes (LSOA, ward and borough tables), and
 :func:`variant_files` turns it into files for ``<output>/variants/<name>/`` or the ``extras/``
-of a release (:func:`mapping.release.publish_release`).
+of a release (:func:`mapping.pipeline.release.publish_release`).
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mapping import io
-from mapping.index import IndexResult, IndexSpec, SpecError, rollup, spec_from_dict
+from mapping.files import write_bytes
+from mapping.index import IndexResult, IndexSpec, rollup
 from mapping.index.engine import INDEX_COLUMN, domain_column
+from mapping.index.scenario import Scenario, frame_of
 
 
 def spec_variant(
@@ -56,58 +57,10 @@ def spec_variant(
     frame
         ``"london"``, ``"table"``, ``"england"`` or a list of borough codes.
     """
-    d = spec.to_dict()
-    d["index"]["normalise_weights"] = True
-    if name:
-        d["index"]["name"] = name
-        d["index"]["version"] = f"{spec.version}+variant"
-    if indicators is not None:
-        keep = set(indicators)
-        unknown = sorted(keep - set(spec.indicator_codes))
-        if unknown:
-            raise SpecError(spec.source, [f"indicators: unknown indicator code(s) {unknown}"])
-        for dom in d["domains"]:
-            dom["indicators"] = [i for i in dom["indicators"] if i["code"] in keep]
-        d["domains"] = [dom for dom in d["domains"] if dom["indicators"]]
-    for new in add_indicators:
-        entry = {"code": new["code"], "direction": new["direction"],
-                 "weight": float(new["weight"])}
-        for dom in d["domains"]:
-            if dom["code"] == new["domain"]:
-                dom["indicators"].append(entry)
-                break
-        else:
-            d["domains"].append({"code": new["domain"], "name": new.get("domain_name",
-                                                                       new["domain"]),
-                                 "weight": float(new.get("domain_weight", 1.0 / len(d["domains"]))),
-                                 "indicators": [entry]})
-    for dom in d["domains"]:
-        if domain_weights and dom["code"] in domain_weights:
-            dom["weight"] = float(domain_weights[dom["code"]])
-        for ind in dom["indicators"]:
-            if indicator_weights and ind["code"] in indicator_weights:
-                ind["weight"] = float(indicator_weights[ind["code"]])
-    problems = [f"domain_weights: unknown domain {c!r}" for c in (domain_weights or {})
-                if c not in {dom["code"] for dom in d["domains"]}]
-    codes = {i["code"] for dom in d["domains"] for i in dom["indicators"]}
-    problems += [f"indicator_weights: unknown indicator {c!r}" for c in (indicator_weights or {})
-                 if c not in codes]
-    if problems:
-        raise SpecError(spec.source, problems)
-    if normalisation:
-        d["indicator_level"]["normalisation"] = normalisation
-        rob = d["robustness"]
-        rob["normalisations"] = sorted({*rob.get("normalisations", []), normalisation})
-    if aggregation:
-        d["domain_level"]["aggregation"] = aggregation
-        rob = d["robustness"]
-        rob["aggregations"] = sorted({*rob.get("aggregations", []), aggregation})
-    if frame is not None:
-        if isinstance(frame, str):
-            d["frame"] = {"kind": frame, "codes": []}
-        else:
-            d["frame"] = {"kind": "boroughs", "codes": sorted(frame)}
-    return spec_from_dict(d, source=f"{spec.source} (variant)")
+    return Scenario(name=name, indicators=indicators, add_indicators=tuple(add_indicators),
+                    domain_weights=domain_weights, indicator_weights=indicator_weights,
+                    normalisation=normalisation, aggregation=aggregation,
+                    frame=frame_of(frame), source=f"{spec.source} (variant)").apply(spec)
 
 
 def variant_tables(result: IndexResult, table: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -167,4 +120,4 @@ def variant_files(spec: IndexSpec, tables: Mapping[str, pd.DataFrame],
 
 def write_files(folder: str | os.PathLike, files: Mapping[str, bytes]) -> list[Path]:
     """Write ``files`` (relative name -> bytes) under ``folder``, each atomically."""
-    return [io.write_bytes(Path(folder) / rel, data) for rel, data in sorted(files.items())]
+    return [write_bytes(Path(folder) / rel, data) for rel, data in sorted(files.items())]

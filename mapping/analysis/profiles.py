@@ -4,11 +4,13 @@ parameterised notebook, never a copy per borough)."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from mapping.errors import MappingError
+from mapping.geography.rollup import overall_rollup
+from mapping.index.ranking import ranks
 from mapping.outputs import Outputs
+from mapping.outputs.catalogue import BOROUGHS, SMALL_AREAS
 from mapping.registry import Registry
 
 
@@ -18,7 +20,7 @@ class ProfileError(MappingError):
 
 def find_borough(outputs: Outputs, borough: str) -> tuple[str, str]:
     """(code, name) of a borough given by code or name (any case)."""
-    table = outputs.table("borough_indicators.csv")
+    table = outputs.table(BOROUGHS.table)
     key = str(borough).strip().casefold()
     for code, name in table[["borough_code", "borough_name"]].itertuples(index=False):
         if key in (str(code).casefold(), str(name).casefold()):
@@ -28,15 +30,10 @@ def find_borough(outputs: Outputs, borough: str) -> tuple[str, str]:
                        f"of: {names}")
 
 
-def _rank(values: pd.Series, direction: str) -> pd.Series:
-    return values.rank(method="min", ascending=direction == "higher_is_better",
-                       na_option="keep").astype("Int64")
-
-
 def borough_summary(outputs: Outputs, code: str) -> pd.DataFrame:
     """The borough's index score, rank among boroughs and shares of residents in London's most
     at-risk LSOAs (one row)."""
-    b = outputs.table("borough_index.csv")
+    b = outputs.table(BOROUGHS.index_table)
     row = b[b["borough_code"] == code].copy()
     row["boroughs"] = len(b)
     cols = ["borough_code", "borough_name", "population", "n_units", "index_score",
@@ -49,38 +46,33 @@ def indicator_profile(outputs: Outputs, registry: Registry, code: str) -> pd.Dat
     """Every input indicator for the borough against London: the borough's value, London's
     population-weighted value, the borough's rank among the 33 (1 = most at risk), unit,
     direction and vintage."""
-    table = outputs.table("borough_indicators.csv")
-    pop = table["population"].astype(float)
+    table = outputs.table(BOROUGHS.table)
     rows = []
     for ind in registry.select(role="input"):
         if ind.code not in table.columns:
             continue
         values = pd.to_numeric(table[ind.code], errors="coerce")
-        ok = values.notna()
-        london = float(np.average(values[ok], weights=pop[ok])) if ok.any() else np.nan
-        ranks = _rank(values, ind.direction)
+        london = overall_rollup(table.assign(**{ind.code: values}), rates=[ind.code])
         here = table["borough_code"] == code
         rows.append({
             "indicator": ind.code, "label": ind.label, "domain": ind.domain, "unit": ind.unit,
-            "borough": float(values[here].iloc[0]), "london": london,
-            "rank_among_boroughs": ranks[here].iloc[0], "direction": ind.direction,
-            "vintage": ind.vintage,
+            "borough": float(values[here].iloc[0]), "london": float(london[ind.code]),
+            "rank_among_boroughs": ranks(values, ind.direction)[here].iloc[0],
+            "direction": ind.direction, "vintage": ind.vintage,
         })
     return pd.DataFrame(rows)
 
 
 def domain_profile(outputs: Outputs, code: str) -> pd.DataFrame:
     """Domain scores of the borough against London (population-weighted over LSOAs)."""
-    b = outputs.table("borough_index.csv")
-    lsoa = outputs.table("lsoa21_index.csv")
+    b = outputs.table(BOROUGHS.index_table)
+    lsoa = outputs.table(SMALL_AREAS.index_table)
     cols = [c for c in b.columns if c.endswith("_score")]
-    pop = lsoa["population"].astype(float)
+    london = overall_rollup(lsoa, rates=cols)
     here = b[b["borough_code"] == code].iloc[0]
     return pd.DataFrame([
-        {"measure": c, "borough": float(here[c]),
-         "london": float(np.average(lsoa[c].astype(float), weights=pop)),
-         "rank_among_boroughs": int(_rank(b[c], "higher_is_worse")[b["borough_code"] == code]
-                                    .iloc[0])}
+        {"measure": c, "borough": float(here[c]), "london": float(london[c]),
+         "rank_among_boroughs": int(ranks(b[c])[b["borough_code"] == code].iloc[0])}
         for c in cols
     ])
 
@@ -88,7 +80,7 @@ def domain_profile(outputs: Outputs, code: str) -> pd.DataFrame:
 def top_areas(outputs: Outputs, code: str, n: int = 10) -> pd.DataFrame:
     """The borough's ``n`` LSOAs most at risk, with their London rank, decile, Monte Carlo
     rank interval and the unstable flag."""
-    lsoa = outputs.table("lsoa21_index.csv")
+    lsoa = outputs.table(SMALL_AREAS.index_table)
     sub = lsoa[lsoa["borough_code"] == code].sort_values("index_rank")
     cols = ["lsoa21_code", "lsoa21_name", "ward24_name", "population", "index_score",
             "index_rank", "index_decile", "rank_p05", "rank_p95", "unstable"]

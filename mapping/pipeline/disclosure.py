@@ -31,8 +31,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from mapping.outputs.formatting import SUPPRESSED
+
 #: What every page, table, tooltip and export shows in place of a suppressed value.
-SUPPRESSED = "suppressed"
 #: Counts below this are suppressed (DR-0004).
 DEFAULT_THRESHOLD = 10
 

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from mapping.index import disagreement, spearman_validation
-from mapping.maps.folium_map import ExportData, Measure
 from mapping.outputs import Outputs
+from mapping.outputs.catalogue import INDEX_WEIGHTS, SMALL_AREAS
+from mapping.outputs.readmodel import Measure, ReadModel
 from mapping.registry import Registry
 
 #: |rho| at or above each threshold earns the word (Cohen-style conventions for correlations).
@@ -44,8 +45,8 @@ class Validation:
 def validation_tables(outputs: Outputs, registry: Registry,
                       index_column: str = "index_score") -> Validation:
     """Spearman correlations, per-area disagreement and per-borough summaries."""
-    ind = outputs.table("lsoa21_indicators.csv").set_index("lsoa21_code")
-    idx = outputs.table("lsoa21_index.csv").set_index("lsoa21_code")[index_column]
+    ind = outputs.table(SMALL_AREAS.table).set_index("lsoa21_code")
+    idx = outputs.table(SMALL_AREAS.index_table).set_index("lsoa21_code")[index_column]
     refs = [i for i in registry.select(role="validation") if i.code in ind.columns]
     corr = spearman_validation(idx, ind[[r.code for r in refs]])
     corr.insert(1, "label", [registry.indicator(c).label for c in corr["reference"]])
@@ -68,8 +69,8 @@ def validation_tables(outputs: Outputs, registry: Registry,
         })
         summary.insert(0, "reference", ref.code)
         rows.append(summary.reset_index())
-    if "index_weights.csv" in outputs.manifest.get("outputs", {}):
-        used = set(outputs.table("index_weights.csv")["indicator"])
+    if INDEX_WEIGHTS in outputs.meta.outputs:
+        used = set(outputs.table(INDEX_WEIGHTS)["indicator"])
     else:
         used = {i.code for i in registry.select(role="input")}
     inputs = {s for i in registry.indicators if i.code in used for s in i.sources}
@@ -138,11 +139,11 @@ def reading(v: Validation, registry: Registry, top: int = 3) -> list[str]:
     return out
 
 
-class ExtraColumns(ExportData):
+class ExtraColumns(ReadModel):
     """A build plus columns computed in a notebook, mappable with
     :func:`mapping.maps.folium_map.export_map` (same builder as the exports)."""
 
-    def __init__(self, base: ExportData, level: str, frame: pd.DataFrame, code_column: str,
+    def __init__(self, base: ReadModel, level: str, frame: pd.DataFrame, code_column: str,
                  measures: Mapping[str, Measure]):
         super().__init__(base.outputs, base.registry)
         merged = base.frame(level).merge(frame[[code_column, *measures]], on=code_column,

@@ -1,0 +1,255 @@
+"""The map: a Bokeh figure built once per session and recoloured from the store.
+
+The figure's geometry crosses the websocket once per level; every change after that updates a
+few columns of one ColumnDataSource (``cls`` uint8, ``value`` float32) and the colour mapper's
+palette. Bokeh tooltips use ``@field`` references only (Bokeh escapes them), with two small
+formatters that say "no data" or "suppressed" in words, never "NaN".
+"""
+
+from __future__ import annotations
+
+import os
+from functools import partial
+
+import numpy as np
+import panel as pn
+import param
+from bokeh.models import ColumnDataSource, CustomJSHover
+
+from mapping.app.data import code_col, name_col
+from mapping.app.store import AppState, Choropleth
+from mapping.maps import bokeh_map as bm
+
+ASPECT = 1.35  # width / height of the map frame; ranges are fitted to it
+MIN_SPAN = 4000.0  # metres (Web Mercator) shown at least when flying to a small area
+DEFAULT_TILES = ("https://tile.openstreetmap.org/{Z}/{X}/{Y}.png",
+                 "© OpenStreetMap contributors")
+
+#: Tooltip formatters (CustomJSHover). The class column ``cls`` is the class (0 … k-1), k for
+#: no data and k + 1 for a value blanked by the small-count rule: the tooltip says which in
+#: words, never "NaN".
+VALUE_JS = """
+const k = mapper.palette.length - 1;
+const c = src.data.cls[special_vars.index];
+if (c > k) return "suppressed";
+if (c == k || value == null || isNaN(value)) return "no data";
+const text = Number(value).toLocaleString("en-GB", {maximumSignificantDigits: 4});
+return unit == "%" ? text + " %" : text;
+"""
+CLASS_JS = """
+const k = mapper.palette.length - 1;
+if (value > k) return "none (value suppressed)";
+if (value >= k) return "none (no data)";
+return (value + 1) + " of " + k + (labels[value] ? " (" + labels[value] + ")" : "");
+"""
+
+
+def fit_ranges(bounds, aspect: float = ASPECT, pad: float = 0.06, min_span: float = MIN_SPAN):
+    """x and y ranges showing ``bounds`` (minx, miny, maxx, maxy) in a frame of ``aspect``."""
+    x0, y0, x1, y1 = bounds
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    w = max((x1 - x0) * (1 + 2 * pad), min_span)
+    h = max((y1 - y0) * (1 + 2 * pad), min_span / aspect)
+    if w / h > aspect:
+        h = w / aspect
+    else:
+        w = h * aspect
+    return (cx - w / 2, cx + w / 2), (cy - h / 2, cy + h / 2)
+
+
+def with_document_lock(fn) -> None:
+    """Run ``fn`` now (no server) or on the session's next tick, under the document lock: a
+    Panel widget event (search, table row) is handled outside the lock, and the raw Bokeh models
+    ``fn`` changes (the map's selection and ranges) must be changed under it, exactly as a click
+    on the map is."""
+    doc = pn.state.curdoc
+    session = getattr(getattr(doc, "session_context", None), "session", None)
+    if doc is None or session is None:
+        fn()
+    else:
+        doc.add_next_tick_callback(fn)
+
+
+class MapPanel(pn.viewable.Viewer):
+    """The session's map: areas coloured by the store's :class:`Choropleth`, borough outlines
+    and names, the river, libraries and (on request) basemap tiles."""
+
+    store = param.ClassSelector(class_=AppState, constant=True)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        s, d = self.store, self.store.data
+        self.sources: dict[str, ColumnDataSource] = {}
+        self.renderers: dict[str, object] = {}
+        self._class_formatters: list = []
+        self._value_formatters: list = []
+        self._syncing = False
+        xr, yr = fit_ranges(self.london_bounds())
+        fig = bm.map_figure(xr, yr)
+        fig.toolbar_inner = True
+        fig.aspect_ratio = ASPECT
+        fig.sizing_mode = "scale_width"
+        fig.height = None
+        fig.width = 900
+        self.fig = fig
+        self.tiles = None  # added on first use: no tile requests unless asked for
+        if s.tiles:
+            self._add_tiles()
+        self.water = bm.add_water(fig, *d.thames)
+        self.mapper = bm.class_mapper(["#ffffff"] * s.k)
+        self._ensure_level(s.level)
+        b = d.boroughs
+        self.outlines, self.labels = bm.add_outlines(
+            fig, *d.borough_lines,
+            labels={"x": b["label_x"].to_numpy(np.float32), "y": b["label_y"].to_numpy(np.float32),
+                    "name": b["borough_name"].tolist()})
+        lib = d.libraries
+        self.lib_renderer = bm.add_points(
+            fig, {"x": lib["x"].to_numpy(np.float32), "y": lib["y"].to_numpy(np.float32),
+                  "name": lib["name"].tolist(), "source": lib["source"].tolist()},
+            visible=s.libraries)
+        self.pane = pn.pane.Bokeh(fig, sizing_mode="stretch_width", min_width=500, margin=(0, 5))
+        s.param.watch(self._on_view, list(s.VIEW))
+        s.param.watch(self._on_boroughs, "boroughs")
+        s.param.watch(lambda _: self.sync_selection(), "selected")
+        s.param.watch(lambda ev: setattr(self.lib_renderer, "visible", ev.new), "libraries")
+        s.param.watch(self._on_tiles, "tiles")
+        self.recolour()
+
+    def __panel__(self):
+        return self.pane
+
+    # -- geometry ---------------------------------------------------------------------------
+    def london_bounds(self):
+        bb = self.store.data.levels["borough"].bounds
+        return (bb[:, 0].min(), bb[:, 1].min(), bb[:, 2].max(), bb[:, 3].max())
+
+    def _ensure_level(self, level: str):
+        """The renderer of a level, created (and its geometry sent) on first use."""
+        if level in self.renderers:
+            return self.renderers[level]
+        lvl = self.store.data.levels[level]
+        t = lvl.table
+        n = len(t)
+        src = ColumnDataSource({
+            "xs": lvl.xs, "ys": lvl.ys,
+            "code": t[code_col(level)].tolist(),
+            "name": t[name_col(level)].astype(str).tolist(),
+            "borough": t["borough_name"].astype(str).tolist(),
+            "cls": np.zeros(n, dtype=np.uint8),
+            "value": np.zeros(n, dtype=np.float32),
+        })
+        tooltips = [("Area", "@name"), ("Code", "@code")]
+        if level != "borough":
+            tooltips.append(("Borough", "@borough"))
+        tooltips += [("Value", "@value{custom}"), ("Class", "@cls{custom}")]
+        class_fmt = CustomJSHover(args={"mapper": self.mapper, "labels": []}, code=CLASS_JS)
+        self._class_formatters.append(class_fmt)
+        value_fmt = CustomJSHover(args={"src": src, "mapper": self.mapper,
+                                        "unit": self.store.measure_unit()}, code=VALUE_JS)
+        self._value_formatters.append(value_fmt)
+        formatters = {"@value": value_fmt, "@cls": class_fmt}
+        renderer = bm.add_choropleth(self.fig, src, self.mapper, tooltips,
+                                     line_width=0.15 if level == "lsoa" else 0.4,
+                                     fill_alpha=0.72 if self.store.tiles else 1.0,
+                                     formatters=formatters)
+        # keep areas under the outlines and labels drawn later
+        self.fig.renderers.remove(renderer)
+        first_overlay = next((i for i, r in enumerate(self.fig.renderers)
+                              if r in (getattr(self, "outlines", None),
+                                       getattr(self, "labels", None))), None)
+        if first_overlay is None:
+            self.fig.renderers.append(renderer)
+        else:
+            self.fig.renderers.insert(first_overlay, renderer)
+        self.fig.renderers = list(self.fig.renderers)
+        src.selected.on_change("indices", partial(self._on_tap, level))
+        self.sources[level] = src
+        self.renderers[level] = renderer
+        return renderer
+
+    # -- colours ----------------------------------------------------------------------------
+    def _on_view(self, *_events) -> None:
+        self.recolour()
+
+    def _on_boroughs(self, _ev) -> None:
+        self.fly(self.store.focus_bounds())
+        if self.store.rescale:
+            self.recolour()
+
+    def recolour(self) -> Choropleth:
+        """Send the new class and value columns of the visible level (never the geometry)."""
+        s = self.store
+        view = s.view()
+        self._ensure_level(s.level)
+        src = self.sources[s.level]
+        k = len(view.classes.colours)
+        # class k = no data, k + 1 = suppressed (same colour; the tooltip says which)
+        cls = np.where(view.is_suppressed() & (view.classes.classes == k), k + 1,
+                       view.classes.classes)
+        src.data.update(cls=cls.astype(np.uint8), value=view.values.astype(np.float32))
+        bm.set_classes(self.mapper, view.classes.colours)
+        labels = list(view.classes.labels)
+        for fmt_model in self._class_formatters:
+            if fmt_model.args.get("labels") != labels:
+                fmt_model.args = {**fmt_model.args, "labels": labels}
+        for fmt_model in self._value_formatters:  # (a change of arguments re-walks the document)
+            if fmt_model.args.get("unit") != view.unit:
+                fmt_model.args = {**fmt_model.args, "unit": view.unit}
+        for level, r in self.renderers.items():
+            r.visible = level == s.level
+        self.sync_selection()
+        return view
+
+    # -- tiles and view -----------------------------------------------------------------------
+    def _add_tiles(self) -> None:
+        url = os.environ.get("MAPPING_TILES_URL", DEFAULT_TILES[0])
+        attribution = os.environ.get("MAPPING_TILES_ATTRIBUTION", DEFAULT_TILES[1])
+        self.tiles = bm.add_tiles(self.fig, url, attribution, visible=True)
+        # tiles go to the bottom of the stack (under the river and the areas)
+        self.fig.renderers = [self.tiles, *[r for r in self.fig.renderers if r is not self.tiles]]
+
+    def _on_tiles(self, ev) -> None:
+        if self.tiles is None and ev.new:
+            self._add_tiles()
+        if self.tiles is not None:
+            self.tiles.visible = ev.new
+        for r in self.renderers.values():
+            r.glyph.fill_alpha = 0.72 if ev.new else 1.0
+            r.selection_glyph.fill_alpha = r.glyph.fill_alpha
+            r.nonselection_glyph.fill_alpha = r.glyph.fill_alpha
+
+    def fly(self, bounds, pad: float = 0.06) -> None:
+        """Show ``bounds`` (Web Mercator), padded."""
+        if bounds is None:
+            return
+        (x0, x1), (y0, y1) = fit_ranges(bounds, pad=pad)
+        self.fig.x_range.update(start=x0, end=x1)
+        self.fig.y_range.update(start=y0, end=y1)
+
+    def fly_to_area(self, level: str, code: str) -> None:
+        self.fly(self.store.area_bounds(level, code), pad=0.6)
+
+    def home(self) -> None:
+        self.fly(self.london_bounds())
+
+    # -- selection --------------------------------------------------------------------------
+    def _on_tap(self, level, attr, old, new) -> None:
+        if self._syncing or level != self.store.level:
+            return
+        codes = self.store.data.levels[level].codes
+        self.store.selected = str(codes[new[0]]) if new else ""
+
+    def sync_selection(self) -> None:
+        s = self.store
+        src = self.sources.get(s.level)
+        if src is None:
+            return
+        codes = s.data.levels[s.level].codes
+        idx = [int(i) for i in np.flatnonzero(codes == s.selected)] if s.selected else []
+        if list(src.selected.indices) != idx:
+            self._syncing = True
+            try:
+                src.selected.indices = idx
+            finally:
+                self._syncing = False

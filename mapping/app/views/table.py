@@ -1,0 +1,94 @@
+"""The accessible alternative to the map: a table of the areas it shows, with the same values,
+classes and ranks, that sorts, filters, selects an area, and downloads as CSV with its
+sources."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import panel as pn
+import param
+from bokeh.models import HTMLTemplateFormatter
+
+from mapping.app.data import LEVELS
+from mapping.app.panes import escaped, html, html_pane
+from mapping.app.store import AppState
+from mapping.app.views.map import MapPanel, with_document_lock
+from mapping.outputs.formatting import cell_text, cell_texts
+
+TITLES = {"code": "Code", "name": "Name", "ward": "Ward", "borough": "Borough",
+          "population": "Residents", "class": "Map class", "class_number": "Class (1 = lowest)",
+          "rank": "Rank (1 = most at risk)"}
+
+
+def table_value(value: float, suppressed: bool) -> str:
+    """The text of a value cell of the table view: the number, or why there is none."""
+    return cell_text(value, suppressed)
+
+
+class TableView(pn.viewable.Viewer):
+    """The table tab of one session."""
+
+    store = param.ClassSelector(class_=AppState, constant=True)
+    map = param.ClassSelector(class_=MapPanel, constant=True)
+    #: called with the kind of use to count when the table is downloaded
+    on_download = param.Callable(default=None)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        s = self.store
+        self.caption = html_pane(sizing_mode="stretch_width")
+        self.download = pn.widgets.FileDownload(
+            callback=self._csv, filename="london-digital-exclusion.csv",
+            label="Download this table (CSV with sources)", color="primary",
+            embed=False, sizing_mode="stretch_width")
+        # the value cell shows the word "suppressed" (or "no data"), never blank or NaN: its
+        # text column is made by the store, the formatter (one model, made once) shows it
+        self.table = pn.widgets.Tabulator(
+            pagination="remote", page_size=20, show_index=False, disabled=True,
+            header_filters=True, sizing_mode="stretch_width", selectable=1,
+            layout="fit_data_table",
+            formatters={"value": HTMLTemplateFormatter(template="<%- value_text %>")},
+            hidden_columns=["value_text", "value_suppressed"])
+        self.table.on_click(self._on_click)
+        s.param.watch(self._update, [*s.VIEW, "boroughs"])
+        self.update()
+
+    def __panel__(self):
+        return pn.Column(self.caption, self.download, self.table, sizing_mode="stretch_width",
+                         name="Table")
+
+    def _update(self, *_events) -> None:
+        self.update()
+
+    def update(self) -> None:
+        s = self.store
+        view = s.view()
+        t = s.table(view)
+        # Tabulator sets column titles as HTML: the indicator label is escaped
+        unit = f" ({view.unit})" if view.unit and view.unit != "score" else ""
+        self.table.titles = {**TITLES, "value": escaped(view.label[:60] + unit)}
+        t = t.assign(value_text=cell_texts(t["value"], t["value_suppressed"]))
+        self.table.value = t
+        self.caption.object = html("table_caption.html", n=f"{len(t):,}",
+                                   level=LEVELS[s.level], label=view.label)
+        self.download.filename = re.sub(r"[^a-z0-9_.-]+", "-", (
+            f"london-digital-exclusion-{s.measure}-{s.level}.csv").lower())
+
+    def _csv(self):
+        if self.on_download is not None:
+            self.on_download()
+        return io.StringIO(self.store.csv())
+
+    def _on_click(self, event) -> None:
+        try:
+            code = self.table.value.iloc[event.row]["code"]
+        except (IndexError, KeyError, AttributeError, TypeError):
+            return
+
+        def select() -> None:
+            self.store.selected = str(code)
+            self.map.fly_to_area(self.store.level, self.store.selected)
+
+        with_document_lock(select)
