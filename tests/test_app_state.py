@@ -384,3 +384,47 @@ def test_validation_section_shows_the_builds_figures(data, processed_dir, app):
     assert "modelled" in text and "household" in text  # the caveats
     fig = about.validation_scatter(data)
     assert fig is not None and len(fig.renderers[0].data_source.data["x"]) == 4994
+
+
+def test_profile_shows_need_and_support_gap_from_the_build(state, processed_dir):
+    from mapping.app.views.profile import profile_html  # noqa: PLC0415
+
+    needs = pd.read_csv(processed_dir / "lsoa21_needs.csv").set_index("lsoa21_code")
+    code = needs.index[needs["main_need"] == "language"][0]
+    p = state.profile(code, "lsoa")
+    assert p["support"]["main"] == "Language"
+    assert p["support"]["support"] == ["ESOL with digital"]
+    assert p["support"]["nearest"] == needs.loc[code, "nearest_support"]
+    text = profile_html(p)
+    assert f"{needs.loc[code, 'nearest_support_m']:,.0f} m" in text
+    assert "ESOL with digital" in text and "straight line" in text
+    boro = pd.read_csv(processed_dir / "borough_needs.csv").set_index("borough_code")
+    b = state.profile("E09000007", "borough")["support"]
+    assert b["beyond"] == boro.loc["E09000007", "residents_beyond_walk"]
+
+
+def test_support_measures_and_borough_table(state, processed_dir):
+    measures = state.measures()
+    assert measures["nearest_support_m"].startswith("Distance to the nearest support place")
+    assert "need_language" in measures
+    state.measure = "nearest_support_m"
+    assert state.measure_unit() == "m"
+    needs = pd.read_csv(processed_dir / "lsoa21_needs.csv").set_index("lsoa21_code")
+    codes = state.data.levels["lsoa"].codes
+    np.testing.assert_allclose(state.values(), needs.loc[codes, "nearest_support_m"])
+    table = state.borough_table().set_index("borough_code")
+    boro = pd.read_csv(processed_dir / "borough_needs.csv").set_index("borough_code")
+    assert (table["beyond_walk"] == boro.loc[table.index, "residents_beyond_walk"]).all()
+    assert table.loc["E09000025", "common_need"] == "Language"  # Newham
+
+
+def test_borough_pack_is_offered_for_one_borough_in_focus(app):
+    controls = app.controls
+    assert not controls.w_pack.visible
+    app.state.boroughs = ["E09000007"]
+    assert controls.w_pack.visible
+    assert controls.w_pack.filename == "digital-exclusion-pack-camden.html"
+    page = controls._pack().getvalue()
+    assert "<h1>Digital exclusion risk in Camden</h1>" in page
+    app.state.boroughs = ["E09000007", "E09000001"]
+    assert not controls.w_pack.visible

@@ -29,6 +29,7 @@ from mapping.app.data import (
 )
 from mapping.maps.classify import PALETTES, SCHEMES
 from mapping.outputs.catalogue import LEVELS as CATALOGUE_LEVELS
+from mapping.outputs.readmodel import SUPPORT_MEASURES
 
 
 class SessionState(param.Parameterized):
@@ -153,6 +154,10 @@ class SessionState(param.Parameterized):
         m = measure or self.measure
         if is_score(m) or is_earlier(m):
             return "score"
+        if m in SUPPORT_MEASURES:
+            return SUPPORT_MEASURES[m][1]
+        if m.startswith("need_"):
+            return "percentile"
         return str(self._data.indicators.get(m, {}).get("unit", ""))
 
     def higher_is_worse(self, measure: str | None = None) -> bool:

@@ -320,6 +320,14 @@ class AppState(SessionState):
         })
         names = self._data.boroughs.set_index("borough_code")["borough_name"]
         out.insert(1, "borough", out["borough_code"].map(names))
+        needs, boro = self._data.needs, self._data.levels["borough"].table
+        if needs is not None and "residents_beyond_walk" in boro.columns:
+            b = boro.set_index("borough_code")
+            known = {n.code for n in needs.needs}
+            out["beyond_walk"] = out["borough_code"].map(b["residents_beyond_walk"]).astype(
+                "int64")
+            out["common_need"] = out["borough_code"].map(b["most_common_need"]).map(
+                lambda c: needs.label(c) if c in known else "none stands out")
         return out.sort_values("rank").reset_index(drop=True)
 
     # -- profile --------------------------------------------------------------------------------
@@ -366,7 +374,33 @@ class AppState(SessionState):
                                 "unstable": bool(r["unstable"]),
                                 "n": int(len(d.robustness))}
         info["default_method"] = self.is_default_method()
+        info["support"] = self._profile_support(row, level)
         return info
+
+    def _profile_support(self, row: pd.Series, level: str) -> dict | None:
+        """The area's need types and support gap (DR-0011), or None for a build without."""
+        needs = self._data.needs
+        if needs is None or "main_need" not in row.index:
+            return None
+        known = {n.code for n in needs.needs}
+        main = str(row["main_need"])
+        listed = [c for c in str(row.get("needs", "")).split(";") if c in known and c != main]
+        out = {"main": needs.label(main) if main in known else needs.label("none"),
+               "also": [needs.label(c) for c in listed],
+               "support": [s.label for s in needs.support_for(main)] if main in known else [],
+               "distance_m": float(row.get("nearest_support_m", float("nan"))),
+               "walk_m": needs.walk_m, "level": level}
+        if level == "lsoa":
+            out["nearest"] = str(row.get("nearest_support", ""))
+            out["nearest_type"] = str(row.get("nearest_support_type", ""))
+            out["high_risk"] = bool(row.get("high_risk", False))
+        else:
+            out["beyond"] = int(row.get("residents_beyond_walk", 0))
+            out["high_risk_residents"] = int(row.get("high_risk_residents", 0))
+            common = str(row.get("most_common_need", "none"))
+            out["common"] = needs.label(common) if common in known else ""
+            out["common_n"] = int(row.get("most_common_need_lsoas", 0))
+        return out
 
     def _profile_indicators(self, lvl, row, i: int) -> list[dict]:
         d = self._data
