@@ -428,3 +428,8 @@ def test_borough_pack_is_offered_for_one_borough_in_focus(app):
     assert "<h1>Digital exclusion risk in Camden</h1>" in page
     app.state.boroughs = ["E09000007", "E09000001"]
     assert not controls.w_pack.visible
+
+
+def test_pack_is_offered_when_a_shared_link_opens_on_one_borough(data, usage):
+    app = MapApp(data, usage, query={"boroughs": "E09000025"})
+    assert app.controls.w_pack.visible

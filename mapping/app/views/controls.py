@@ -107,6 +107,7 @@ class Controls(pn.viewable.Viewer):
         sp.watch(self._on_level, "level")
         sp.watch(self._render_weights, list(s.VIEW))
         self._render_weights()
+        self._on_focus()
 
     def __panel__(self):
         return pn.Column(*self.widgets(), width=340, margin=(5, 10))
