@@ -433,3 +433,22 @@ def test_borough_pack_is_offered_for_one_borough_in_focus(app):
 def test_pack_is_offered_when_a_shared_link_opens_on_one_borough(data, usage):
     app = MapApp(data, usage, query={"boroughs": "E09000025"})
     assert app.controls.w_pack.visible
+
+
+def test_main_need_is_a_categorical_map_measure(state, processed_dir):
+    needs = pd.read_csv(processed_dir / "lsoa21_needs.csv").set_index("lsoa21_code")
+    state.measure = "main_need"
+    view = state.view()
+    labels = list(view.classes.labels)
+    assert labels[-1] == "No single need stands out" and "Language" in labels
+    codes = state.data.levels["lsoa"].codes
+    shown = np.array(labels, dtype=object)[view.classes.classes]
+    expected = needs.loc[codes, "main_need"].map(
+        {n.code: n.label for n in state.data.needs.needs}).fillna("No single need stands out")
+    assert (shown == expected.to_numpy()).all()
+    assert len(set(view.classes.colours)) == len(view.classes.colours)  # one colour a need
+    text = state.summary()
+    named = int((needs["main_need"] == "language").sum())
+    assert f"Language: {named:,}" in text and "most at risk" not in text
+    state.level = "borough"
+    assert len(state.view().classes.classes) == 33

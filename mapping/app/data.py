@@ -169,6 +169,8 @@ class AppData:
         for code, (label, _unit) in SUPPORT_MEASURES.items():
             if code in lsoa_cols:
                 out[code] = label
+        if self.needs is not None and "main_need" in lsoa_cols:
+            out["main_need"] = "Main need (need types, DR-0011)"
         if self.needs is not None:
             for n in self.needs.needs:
                 if f"need_{n.code}" in lsoa_cols:

@@ -156,7 +156,7 @@ class SessionState(param.Parameterized):
             return "score"
         if m in SUPPORT_MEASURES:
             return SUPPORT_MEASURES[m][1]
-        if m.startswith("need_"):
+        if m.startswith("need_") or m == "main_need":
             return "percentile"
         return str(self._data.indicators.get(m, {}).get("unit", ""))
 

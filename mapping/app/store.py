@@ -41,6 +41,11 @@ from mapping.outputs.catalogue import LEVELS as CATALOGUE_LEVELS
 from mapping.outputs.formatting import SUPPRESSED, fmt, range_text, weight_text
 
 MAX_SEARCH_RESULTS = 25
+#: The categorical map of need types (DR-0011) and its colours: Okabe and Ito's
+#: colour-blind-safe qualitative palette, then a light grey for "no single need stands out".
+MAIN_NEED = "main_need"
+NEED_COLOURS = ("#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#F0E442")
+NONE_COLOUR = "#d9d9d9"
 _CODE_RE = re.compile(r"^E0[0-9]{7}$")
 
 
@@ -151,6 +156,10 @@ class AppState(SessionState):
         elif is_earlier(measure):
             earlier = self._data.earlier[measure[len(EARLIER_PREFIX):]]
             vals = self._at_level(earlier[[INDEX_COLUMN]], INDEX_COLUMN, level)
+        elif measure == MAIN_NEED:
+            # the value of the categorical map: the score of the area's highest need
+            cols = [f"need_{n.code}" for n in self._data.needs.needs]
+            vals = lvl.table[cols].max(axis=1).to_numpy(dtype=float)
         elif measure in lvl.table.columns:
             vals = lvl.table[measure].to_numpy(dtype=float)
         else:
@@ -187,8 +196,11 @@ class AppState(SessionState):
         if self._view_cache is not None and self._view_cache[0] == key:
             return self._view_cache[1]
         vals = self.values()
-        classes = classify(vals, self.scheme, self.k, self.palette, fmt="{:.3g}",
-                           higher_is_worse=self.higher_is_worse())
+        if self.measure == MAIN_NEED:
+            classes = self._need_classes(vals)
+        else:
+            classes = classify(vals, self.scheme, self.k, self.palette, fmt="{:.3g}",
+                               higher_is_worse=self.higher_is_worse())
         unit = self.measure_unit()
         if unit == "%":
             labels = tuple(range_text(*lab.split(" to "), unit) for lab in classes.labels)
@@ -197,6 +209,20 @@ class AppState(SessionState):
                           len(vals), self.suppressed_mask())
         self._view_cache = (key, view)
         return view
+
+    def _need_classes(self, vals: np.ndarray) -> Classes:
+        """Classes of the categorical "main need" map: one colour-blind-safe colour per need
+        type, grey for "no single need stands out" (DR-0011)."""
+        needs = self._data.needs
+        codes = [n.code for n in needs.needs]
+        main = self._data.levels[self.level].table["main_need"].astype(str).to_numpy()
+        lookup = {c: i for i, c in enumerate(codes)}
+        none = len(codes)
+        classes = np.array([lookup.get(m, none) for m in main], dtype=np.int64)
+        classes = np.where(np.isnan(vals), none + 1, classes)  # outside the frame: no data
+        colours = (*NEED_COLOURS[:len(codes)], NONE_COLOUR)
+        labels = (*(n.label for n in needs.needs), needs.label("none"))
+        return Classes(classes, tuple(float(i) for i in range(len(colours))), colours, labels)
 
     def suppressed_mask(self, measure: str | None = None, level: str | None = None) -> np.ndarray:
         """True for the areas whose value of ``measure`` the disclosure rule blanked (the
@@ -213,6 +239,14 @@ class AppState(SessionState):
         view = view or self.view()
         t = self._data.levels[self.level].table
         focus = self.in_focus()
+        if self.measure == MAIN_NEED:
+            shown = np.array(view.classes.labels + ("No data",), dtype=object)[
+                view.classes.classes[focus]]
+            counts = pd.Series(shown).value_counts()
+            parts = [f"{label}: {int(counts.get(label, 0)):,}" for label in view.classes.labels]
+            return (f"Main need of the {int(focus.sum()):,} "
+                    f"{CATALOGUE_LEVELS[self.level].plural} shown (an area's need is named when "
+                    "it is in London's top quarter for it): " + "; ".join(parts) + ".")
         names = t[name_col(self.level)].astype(str).to_numpy()
         boroughs = None if self.level == "borough" else \
             t["borough_name"].astype(str).to_numpy()[focus]
