@@ -452,3 +452,18 @@ def test_main_need_is_a_categorical_map_measure(state, processed_dir):
     assert f"Language: {named:,}" in text and "most at risk" not in text
     state.level = "borough"
     assert len(state.view().classes.classes) == 33
+
+
+def test_walking_distance_is_the_users_to_set(state, processed_dir):
+    boro = pd.read_csv(processed_dir / "borough_needs.csv").set_index("borough_code")
+    assert state.walk_m == 800
+    table = state.borough_table().set_index("borough_code")
+    assert (table["beyond_walk"] == boro.loc[table.index, "residents_beyond_walk"]).all()
+    lsoa = pd.read_csv(processed_dir / "lsoa21_needs.csv")
+    state.walk_m = 1500
+    far = lsoa[lsoa["high_risk"] & (lsoa["nearest_support_m"] > 1500)]
+    expected = far.groupby("borough_code")["population"].sum()
+    table = state.borough_table().set_index("borough_code")
+    assert table["beyond_walk"].sum() == expected.sum() < boro["residents_beyond_walk"].sum()
+    assert state.profile("E09000007", "borough")["support"]["beyond"] == expected.get(
+        "E09000007", 0)

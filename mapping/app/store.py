@@ -210,6 +210,15 @@ class AppState(SessionState):
         self._view_cache = (key, view)
         return view
 
+    def beyond_walk(self, level: str) -> pd.Series:
+        """Residents of high-risk LSOAs farther than the session's walking distance from a
+        support place, per area of ``level`` (area code index; DR-0011)."""
+        lsoa = self._data.levels["lsoa"].table
+        far = lsoa["high_risk"].astype(bool) & (lsoa["nearest_support_m"] > self.walk_m)
+        counts = lsoa["population"].where(far, 0)
+        key = code_col(level)
+        return counts.groupby(lsoa[key]).sum().astype("int64")
+
     def _need_classes(self, vals: np.ndarray) -> Classes:
         """Classes of the categorical "main need" map: one colour-blind-safe colour per need
         type, grey for "no single need stands out" (DR-0011)."""
@@ -358,8 +367,8 @@ class AppState(SessionState):
         if needs is not None and "residents_beyond_walk" in boro.columns:
             b = boro.set_index("borough_code")
             known = {n.code for n in needs.needs}
-            out["beyond_walk"] = out["borough_code"].map(b["residents_beyond_walk"]).astype(
-                "int64")
+            out["beyond_walk"] = out["borough_code"].map(self.beyond_walk("borough")).fillna(
+                0).astype("int64")
             out["common_need"] = out["borough_code"].map(b["most_common_need"]).map(
                 lambda c: needs.label(c) if c in known else "none stands out")
         return out.sort_values("rank").reset_index(drop=True)
@@ -423,13 +432,13 @@ class AppState(SessionState):
                "also": [needs.label(c) for c in listed],
                "support": [s.label for s in needs.support_for(main)] if main in known else [],
                "distance_m": float(row.get("nearest_support_m", float("nan"))),
-               "walk_m": needs.walk_m, "level": level}
+               "walk_m": float(self.walk_m), "level": level}
         if level == "lsoa":
             out["nearest"] = str(row.get("nearest_support", ""))
             out["nearest_type"] = str(row.get("nearest_support_type", ""))
             out["high_risk"] = bool(row.get("high_risk", False))
         else:
-            out["beyond"] = int(row.get("residents_beyond_walk", 0))
+            out["beyond"] = int(self.beyond_walk(level).get(row[code_col(level)], 0))
             out["high_risk_residents"] = int(row.get("high_risk_residents", 0))
             common = str(row.get("most_common_need", "none"))
             out["common"] = needs.label(common) if common in known else ""

@@ -89,7 +89,7 @@ class Compare(pn.viewable.Viewer):
             show_index=False, disabled=True, sizing_mode="stretch_width",
             layout="fit_data_table", titles=BOROUGH_TITLES, formatters=BOROUGH_FORMATS,
             hidden_columns=["borough_code"])
-        s.param.watch(self._update, ["compare_a", "compare_b", "level", *s.METHOD])
+        s.param.watch(self._update, ["compare_a", "compare_b", "level", "walk_m", *s.METHOD])
         self.param.watch(self._on_active, "active")  # first drawn when the tab is opened
 
     def __panel__(self):

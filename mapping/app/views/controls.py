@@ -93,6 +93,9 @@ class Controls(pn.viewable.Viewer):
         self.w_tiles = pn.widgets.Checkbox.from_param(sp.tiles,
                                                       label="Basemap tiles (needs internet)")
         self.w_home = pn.widgets.Button(label="Zoom to London", **WIDE)
+        self.w_walk = pn.widgets.IntSlider.from_param(
+            sp.walk_m, label="Walking distance to support (m, straight line)", step=100,
+            throttled=True, visible=d.needs is not None, **WIDE)
         self.share = html_pane(**WIDE)
         self._results: dict[str, tuple[str, str]] = {}
 
@@ -121,7 +124,8 @@ class Controls(pn.viewable.Viewer):
                     title="Weights and method", collapsed=False, **WIDE),
             pn.Card(self.w_scheme, self.w_k, self.w_palette, title="Classes and colours",
                     collapsed=True, **WIDE),
-            pn.Card(self.w_libraries, self.w_tiles, self.w_home, title="Layers and view",
+            pn.Card(self.w_libraries, self.w_tiles, self.w_walk, self.w_home,
+                    title="Layers and view",
                     collapsed=False, **WIDE),
             self.share,
         ]
@@ -141,7 +145,8 @@ class Controls(pn.viewable.Viewer):
         from mapping.maps.pack import borough_pack  # noqa: PLC0415 (only when asked)
 
         s = self.store
-        return io.StringIO(borough_pack(s.data.model, s.boroughs[0], needs=s.data.needs))
+        return io.StringIO(borough_pack(s.data.model, s.boroughs[0], needs=s.data.needs,
+                                        walk_m=s.walk_m))
 
     # -- the measure list -------------------------------------------------------------------
     def measure_groups(self) -> dict[str, dict[str, str]]:

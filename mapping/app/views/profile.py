@@ -64,7 +64,7 @@ class Profile(pn.viewable.Viewer):
         self.w_set_b = pn.widgets.Button(label="Compare as B", disabled=True)
         self.w_set_a.on_click(lambda _: setattr(s, "compare_a", s.selected))
         self.w_set_b.on_click(lambda _: setattr(s, "compare_b", s.selected))
-        s.param.watch(self._update, ["selected", "level", *s.METHOD])
+        s.param.watch(self._update, ["selected", "level", "walk_m", *s.METHOD])
         s.param.watch(self._on_boroughs, "boroughs")
         self.update()
 
