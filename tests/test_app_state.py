@@ -467,3 +467,18 @@ def test_walking_distance_is_the_users_to_set(state, processed_dir):
     assert table["beyond_walk"].sum() == expected.sum() < boro["residents_beyond_walk"].sum()
     assert state.profile("E09000007", "borough")["support"]["beyond"] == expected.get(
         "E09000007", 0)
+
+
+def test_csv_download_carries_need_and_support_gap(state, processed_dir):
+    import io as _io  # noqa: PLC0415
+
+    text = state.csv()
+    assert "# Need types and support gap (DR-0011)" in text
+    body = pd.read_csv(_io.StringIO(text), comment="#")
+    needs = pd.read_csv(processed_dir / "lsoa21_needs.csv").set_index("lsoa21_code")
+    assert {"main_need", "nearest_support_m", "nearest_support",
+            "high_risk_residents_beyond_walk"} <= set(body.columns)
+    first = body.iloc[0]
+    assert first["nearest_support_m"] == needs.loc[first["code"], "nearest_support_m"]
+    assert first["high_risk_residents_beyond_walk"] == needs.loc[
+        first["code"], "residents_beyond_walk"]

@@ -314,7 +314,19 @@ class AppState(SessionState):
         """The table as CSV with a ``#`` header block: what it shows, the method, the build
         version and every data attribution."""
         table = self.table()
-        for col in ("code", "name", "ward", "borough", "class"):
+        needs = self._data.needs
+        t = self._data.levels[self.level].table.set_index(code_col(self.level))
+        if needs is not None and "main_need" in t.columns:
+            # the need types and support gap of every area shown (DR-0011)
+            known = {n.code: n.label for n in needs.needs}
+            table["main_need"] = table["code"].map(t["main_need"]).map(
+                lambda c: known.get(c, "none stands out"))
+            table["nearest_support_m"] = table["code"].map(t["nearest_support_m"])
+            if self.level == "lsoa":
+                table["nearest_support"] = table["code"].map(t["nearest_support"])
+            table["high_risk_residents_beyond_walk"] = table["code"].map(
+                self.beyond_walk(self.level)).fillna(0).astype("int64")
+        for col in ("code", "name", "ward", "borough", "class", "main_need", "nearest_support"):
             if col in table.columns:
                 table[col] = table[col].astype(str).map(csv_safe)
         d = self._data
@@ -332,6 +344,12 @@ class AppState(SessionState):
             f"# Classes: {SCHEME_LABELS[self.scheme]}, {self.k} classes",
             f"# Build version: {d.build_version}; built {d.built_at}",
             "# Rank: 1 = most at risk within the areas shown",
+            *([f"# Need types and support gap (DR-0011): main need = the need type in whose "
+               f"London top quarter the area is, highest first; distance = straight line from a "
+               f"point inside each LSOA to the nearest support place (wards, boroughs: "
+               f"population-weighted mean); high-risk residents beyond {self.walk_m} m = "
+               f"residents of London's most at-risk 20 % of LSOAs farther than that"]
+              if needs is not None else []),
             "# Sources:",
             *(f"#   {a}" for a in d.outputs.manifest.get("attributions", [])),
         ]
