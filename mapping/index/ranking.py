@@ -25,8 +25,9 @@ def ranks(values: pd.Series, direction: str = HIGHER_IS_WORSE) -> pd.Series:
 
 
 def rank_descending(scores: pd.Series) -> pd.Series:
-    """Rank 1 = highest score (most at risk) of scores that all have a value (``int64``)."""
-    return ranks(scores).astype("int64")
+    """:func:`ranks` of scores that all have a value, higher is worse, as ``int64`` (the
+    engine's and the Monte Carlo's hot path: no nullable integers)."""
+    return scores.rank(method="min", ascending=False).astype("int64")
 
 
 def rank_bands(rank: pd.Series, k: int) -> pd.Series:

@@ -72,11 +72,6 @@ _Validator = extend(Draft202012Validator,
                                                                           _is_integer))
 
 
-@lru_cache(maxsize=1)
-def _validator() -> Draft202012Validator:
-    doc = schema()
-    _Validator.check_schema(doc)
-    return _Validator(doc)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -187,16 +182,92 @@ def _at(data: Any, path: list) -> Any:
     return data
 
 
+@lru_cache(maxsize=1)
+def _parts() -> dict[str, dict]:
+    """The schema cut into the parts :func:`structure_problems` checks one by one, every local
+    ``$ref`` followed: the top level (its keys only), each table, the domain list, a domain
+    (without its indicators) and an indicator."""
+    def inline(node):
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return inline(_resolve(node))
+            return {k: inline(v) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
+    _Validator.check_schema(schema())
+    doc = inline(schema())
+    props = doc["properties"]
+    domain = props["domains"]["items"]
+    parts = {f"table:{k}": v for k, v in props.items() if k != "domains"}
+    parts["top"] = {**doc, "properties": {k: {"x-messages": v.get("x-messages", {})}
+                                          for k, v in props.items()}}
+    parts["domains"] = {k: v for k, v in props["domains"].items() if k != "items"}
+    inds = domain["properties"]["indicators"]
+    parts["domain"] = {**domain, "properties": {**domain["properties"], "indicators": {
+        k: v for k, v in inds.items() if k != "items"}}}
+    parts["indicator"] = inds["items"]
+    return parts
+
+
+@lru_cache(maxsize=64)
+def _part_validator(part: str) -> Draft202012Validator:
+    return _Validator(_parts()[part])
+
+
+def _check_part(part: str, value: Any) -> tuple[tuple[tuple, str, bool], ...]:
+    """(path within ``value``, message, is an unknown key) for every problem of ``value``
+    against a part of the schema; a part already seen with the same content is not checked
+    again (the app checks one specification per choice of weights)."""
+    try:
+        text = json.dumps(value, sort_keys=True)
+    except (TypeError, ValueError):  # not plain data (a TOML date): check it as it is
+        return _problems_of(part, value)
+    return _cached_part(part, text)
+
+
+@lru_cache(maxsize=1024)
+def _cached_part(part: str, text: str) -> tuple[tuple[tuple, str, bool], ...]:
+    return _problems_of(part, json.loads(text))
+
+
+def _problems_of(part: str, value: Any) -> tuple[tuple[tuple, str, bool], ...]:
+    out = []
+    for error in _part_validator(part).iter_errors(value):
+        unknown = error.validator == "additionalProperties"
+        out.extend((tuple(path), text, unknown) for path, text in _describe(error, value))
+    return tuple(out)
+
+
 def structure_problems(data: Mapping[str, Any]) -> list[str]:
     """Every structural problem of ``data`` (the parsed file), as ``field: message``."""
+    found: list[tuple[list, str, bool]] = []
+
+    def check(prefix: list, part: str, value: Any) -> None:
+        found.extend(([*prefix, *path], text, unknown)
+                     for path, text, unknown in _check_part(part, value))
+
+    check([], "top", data)
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            if f"table:{key}" in _parts():
+                check([key], f"table:{key}", value)
+        domains = data.get("domains")
+        if domains is not None:
+            check(["domains"], "domains", domains)
+        for di, dom in enumerate(domains if isinstance(domains, list) else []):
+            inds = dom.get("indicators") if isinstance(dom, Mapping) else None
+            shell = ({**dom, "indicators": [None] * len(inds)} if isinstance(inds, list)
+                     else dom)
+            check(["domains", di], "domain", shell)
+            for ii, ind in enumerate(inds if isinstance(inds, list) else []):
+                check(["domains", di, "indicators", ii], "indicator", ind)
     problems: list[str] = []
-    errors = sorted(_validator().iter_errors(data), key=lambda e: [str(p) for p in e.path])
-    for error in errors:
-        unknown = error.validator == "additionalProperties"
-        for path, text in _describe(error, data):
-            line = f"{field_name(data, path, unlabelled_last=unknown)}: {text}"
-            if line not in problems:
-                problems.append(line)
+    for path, text, unknown in sorted(found, key=lambda f: [str(p) for p in f[0]]):
+        line = f"{field_name(data, path, unlabelled_last=unknown)}: {text}"
+        if line not in problems:
+            problems.append(line)
     problems.extend(_non_finite(data, data, []))
     return problems
 

@@ -30,7 +30,7 @@ NO_DATA = "no data"
 SUPPRESSED = "suppressed"
 PERCENT = "%"
 
-__all__ = ["NO_DATA", "PERCENT", "SUPPRESSED", "cell_text", "fmt", "number_text",
+__all__ = ["NO_DATA", "PERCENT", "SUPPRESSED", "cell_text", "cell_texts", "fmt", "number_text",
            "prose_share", "range_text", "shown_value", "value_text", "weight_text"]
 
 
@@ -86,6 +86,12 @@ def cell_text(value: float | None, suppressed: bool = False) -> str:
     if not _finite(value):
         return NO_DATA
     return f"{float(value):,.4f}"
+
+
+def cell_texts(values, suppressed) -> list[str]:
+    """:func:`cell_text` of every value of a column (one pass over plain floats)."""
+    return [SUPPRESSED if sup else NO_DATA if not math.isfinite(v) else f"{v:,.4f}"
+            for v, sup in zip(map(float, values), map(bool, suppressed), strict=True)]
 
 
 def weight_text(share: float) -> str:

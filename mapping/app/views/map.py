@@ -189,10 +189,13 @@ class MapPanel(pn.viewable.Viewer):
                        view.classes.classes)
         src.data.update(cls=cls.astype(np.uint8), value=view.values.astype(np.float32))
         bm.set_classes(self.mapper, view.classes.colours)
+        labels = list(view.classes.labels)
         for fmt_model in self._class_formatters:
-            fmt_model.args = {**fmt_model.args, "labels": list(view.classes.labels)}
-        for fmt_model in self._value_formatters:
-            fmt_model.args = {**fmt_model.args, "unit": view.unit}
+            if fmt_model.args.get("labels") != labels:
+                fmt_model.args = {**fmt_model.args, "labels": labels}
+        for fmt_model in self._value_formatters:  # (a change of arguments re-walks the document)
+            if fmt_model.args.get("unit") != view.unit:
+                fmt_model.args = {**fmt_model.args, "unit": view.unit}
         for level, r in self.renderers.items():
             r.visible = level == s.level
         self.sync_selection()

@@ -15,7 +15,7 @@ from mapping.app.data import LEVELS
 from mapping.app.panes import escaped, html, html_pane
 from mapping.app.store import AppState
 from mapping.app.views.map import MapPanel, with_document_lock
-from mapping.outputs.formatting import cell_text
+from mapping.outputs.formatting import cell_text, cell_texts
 
 TITLES = {"code": "Code", "name": "Name", "ward": "Ward", "borough": "Borough",
           "population": "Residents", "class": "Map class", "class_number": "Class (1 = lowest)",
@@ -43,10 +43,14 @@ class TableView(pn.viewable.Viewer):
             callback=self._csv, filename="london-digital-exclusion.csv",
             label="Download this table (CSV with sources)", color="primary",
             embed=False, sizing_mode="stretch_width")
+        # the value cell shows the word "suppressed" (or "no data"), never blank or NaN: its
+        # text column is made by the store, the formatter (one model, made once) shows it
         self.table = pn.widgets.Tabulator(
             pagination="remote", page_size=20, show_index=False, disabled=True,
             header_filters=True, sizing_mode="stretch_width", selectable=1,
-            layout="fit_data_table")
+            layout="fit_data_table",
+            formatters={"value": HTMLTemplateFormatter(template="<%- value_text %>")},
+            hidden_columns=["value_text", "value_suppressed"])
         self.table.on_click(self._on_click)
         s.param.watch(self._update, [*s.VIEW, "boroughs"])
         self.update()
@@ -65,11 +69,7 @@ class TableView(pn.viewable.Viewer):
         # Tabulator sets column titles as HTML: the indicator label is escaped
         unit = f" ({view.unit})" if view.unit and view.unit != "score" else ""
         self.table.titles = {**TITLES, "value": escaped(view.label[:60] + unit)}
-        # the value cell shows the word "suppressed" (or "no data"), never blank or NaN
-        t = t.assign(value_text=[table_value(v, sup) for v, sup in zip(
-            t["value"], t["value_suppressed"], strict=True)])
-        self.table.formatters = {"value": HTMLTemplateFormatter(template="<%- value_text %>")}
-        self.table.hidden_columns = ["value_text", "value_suppressed"]
+        t = t.assign(value_text=cell_texts(t["value"], t["value_suppressed"]))
         self.table.value = t
         self.caption.object = html("table_caption.html", n=f"{len(t):,}",
                                    level=LEVELS[s.level], label=view.label)
