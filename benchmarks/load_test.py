@@ -113,8 +113,11 @@ class Client:
         doc = self.session.document
         self.measure = next(m for m in doc.models if isinstance(m, Select)
                             and m.title == "Measure")
+        # the domain-weight sliders (not the class count, not the support gap's walking distance)
         self.sliders = sorted((m for m in doc.models if isinstance(m, Slider)
-                               and m.title != "Number of classes"), key=lambda m: m.id)
+                               and m.title != "Number of classes"
+                               and not m.title.startswith("Walking distance")),
+                              key=lambda m: m.id)
         self.source = next(m for m in doc.models if isinstance(m, ColumnDataSource)
                            and "cls" in m.data)
         self._changed = 0

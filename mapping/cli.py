@@ -22,6 +22,7 @@ VERB_MODULES = [
     "mapping.commands.governance",
     "mapping.commands.index",
     "mapping.commands.release",
+    "mapping.commands.pack",
 ]
 
 

@@ -384,3 +384,101 @@ def test_validation_section_shows_the_builds_figures(data, processed_dir, app):
     assert "modelled" in text and "household" in text  # the caveats
     fig = about.validation_scatter(data)
     assert fig is not None and len(fig.renderers[0].data_source.data["x"]) == 4994
+
+
+def test_profile_shows_need_and_support_gap_from_the_build(state, processed_dir):
+    from mapping.app.views.profile import profile_html  # noqa: PLC0415
+
+    needs = pd.read_csv(processed_dir / "lsoa21_needs.csv").set_index("lsoa21_code")
+    code = needs.index[needs["main_need"] == "language"][0]
+    p = state.profile(code, "lsoa")
+    assert p["support"]["main"] == "Language"
+    assert p["support"]["support"] == ["ESOL with digital"]
+    assert p["support"]["nearest"] == needs.loc[code, "nearest_support"]
+    text = profile_html(p)
+    assert f"{needs.loc[code, 'nearest_support_m']:,.0f} m" in text
+    assert "ESOL with digital" in text and "straight line" in text
+    boro = pd.read_csv(processed_dir / "borough_needs.csv").set_index("borough_code")
+    b = state.profile("E09000007", "borough")["support"]
+    assert b["beyond"] == boro.loc["E09000007", "residents_beyond_walk"]
+
+
+def test_support_measures_and_borough_table(state, processed_dir):
+    measures = state.measures()
+    assert measures["nearest_support_m"].startswith("Distance to the nearest support place")
+    assert "need_language" in measures
+    state.measure = "nearest_support_m"
+    assert state.measure_unit() == "m"
+    needs = pd.read_csv(processed_dir / "lsoa21_needs.csv").set_index("lsoa21_code")
+    codes = state.data.levels["lsoa"].codes
+    np.testing.assert_allclose(state.values(), needs.loc[codes, "nearest_support_m"])
+    table = state.borough_table().set_index("borough_code")
+    boro = pd.read_csv(processed_dir / "borough_needs.csv").set_index("borough_code")
+    assert (table["beyond_walk"] == boro.loc[table.index, "residents_beyond_walk"]).all()
+    assert table.loc["E09000025", "common_need"] == "Language"  # Newham
+
+
+def test_borough_pack_is_offered_for_one_borough_in_focus(app):
+    controls = app.controls
+    assert not controls.w_pack.visible
+    app.state.boroughs = ["E09000007"]
+    assert controls.w_pack.visible
+    assert controls.w_pack.filename == "digital-exclusion-pack-camden.html"
+    page = controls._pack().getvalue()
+    assert "<h1>Digital exclusion risk in Camden</h1>" in page
+    app.state.boroughs = ["E09000007", "E09000001"]
+    assert not controls.w_pack.visible
+
+
+def test_pack_is_offered_when_a_shared_link_opens_on_one_borough(data, usage):
+    app = MapApp(data, usage, query={"boroughs": "E09000025"})
+    assert app.controls.w_pack.visible
+
+
+def test_main_need_is_a_categorical_map_measure(state, processed_dir):
+    needs = pd.read_csv(processed_dir / "lsoa21_needs.csv").set_index("lsoa21_code")
+    state.measure = "main_need"
+    view = state.view()
+    labels = list(view.classes.labels)
+    assert labels[-1] == "No single need stands out" and "Language" in labels
+    codes = state.data.levels["lsoa"].codes
+    shown = np.array(labels, dtype=object)[view.classes.classes]
+    expected = needs.loc[codes, "main_need"].map(
+        {n.code: n.label for n in state.data.needs.needs}).fillna("No single need stands out")
+    assert (shown == expected.to_numpy()).all()
+    assert len(set(view.classes.colours)) == len(view.classes.colours)  # one colour a need
+    text = state.summary()
+    named = int((needs["main_need"] == "language").sum())
+    assert f"Language: {named:,}" in text and "most at risk" not in text
+    state.level = "borough"
+    assert len(state.view().classes.classes) == 33
+
+
+def test_walking_distance_is_the_users_to_set(state, processed_dir):
+    boro = pd.read_csv(processed_dir / "borough_needs.csv").set_index("borough_code")
+    assert state.walk_m == 800
+    table = state.borough_table().set_index("borough_code")
+    assert (table["beyond_walk"] == boro.loc[table.index, "residents_beyond_walk"]).all()
+    lsoa = pd.read_csv(processed_dir / "lsoa21_needs.csv")
+    state.walk_m = 1500
+    far = lsoa[lsoa["high_risk"] & (lsoa["nearest_support_m"] > 1500)]
+    expected = far.groupby("borough_code")["population"].sum()
+    table = state.borough_table().set_index("borough_code")
+    assert table["beyond_walk"].sum() == expected.sum() < boro["residents_beyond_walk"].sum()
+    assert state.profile("E09000007", "borough")["support"]["beyond"] == expected.get(
+        "E09000007", 0)
+
+
+def test_csv_download_carries_need_and_support_gap(state, processed_dir):
+    import io as _io  # noqa: PLC0415
+
+    text = state.csv()
+    assert "# Need types and support gap (DR-0011)" in text
+    body = pd.read_csv(_io.StringIO(text), comment="#")
+    needs = pd.read_csv(processed_dir / "lsoa21_needs.csv").set_index("lsoa21_code")
+    assert {"main_need", "nearest_support_m", "nearest_support",
+            "high_risk_residents_beyond_walk"} <= set(body.columns)
+    first = body.iloc[0]
+    assert first["nearest_support_m"] == needs.loc[first["code"], "nearest_support_m"]
+    assert first["high_risk_residents_beyond_walk"] == needs.loc[
+        first["code"], "residents_beyond_walk"]

@@ -145,3 +145,15 @@ def test_folium_export_of_the_hostile_build(hostile_out, tmp_path, capsys):
     for name in HOSTILE[:3]:
         assert name in payload
     assert not [attrs for tag, attrs in page.elements if tag == "img" and attrs.get("src") == "x"]
+
+
+def test_borough_pack_of_the_hostile_build(hostile_out, tmp_path):
+    out = tmp_path / "pack.html"
+    assert main(["pack", "--processed-dir", str(hostile_out / "processed"), "--borough",
+                 BOROUGH, "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "<script" not in text.lower()
+    for attack in ("<img src=x onerror=alert(1)>", "</script><script>alert(2)</script>"):
+        assert attack not in text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text  # shown, as text
+    assert "${alert(1)}" in text  # inert: the page runs no script at all

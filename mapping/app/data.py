@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,7 @@ from mapping.index.engine import (
     domain_column,
 )
 from mapping.index.methods import interactive_aggregations, interactive_normalisations
+from mapping.index.needs import NEEDS_FILE, NeedTable, load_needs
 from mapping.index.normalise import normalise
 from mapping.index.ranking import percentiles, rank_bands, rank_descending
 from mapping.index.scenario import method_scenario
@@ -39,7 +41,7 @@ from mapping.maps.bokeh_map import polygon_columns, polygon_lists, to_mercator
 from mapping.outputs import Outputs, processed_dir
 from mapping.outputs.catalogue import EARLIER_INDEXES
 from mapping.outputs.catalogue import LEVELS as CATALOGUE_LEVELS
-from mapping.outputs.readmodel import ReadModel
+from mapping.outputs.readmodel import SUPPORT_MEASURES, ReadModel
 from mapping.registry import Registry
 
 #: level key -> the label the app shows for it
@@ -116,6 +118,8 @@ class AppData:
     built_at: str
     #: earlier index name -> its published LSOA scores (``index_score``), geometry order
     earlier: dict[str, pd.DataFrame] = dataclasses.field(default_factory=dict)
+    #: the need table the build used (need types and support; DR-0011), if it has one
+    needs: NeedTable | None = None
 
     @property
     def outputs(self) -> Outputs:
@@ -161,6 +165,16 @@ class AppData:
             meta = self.indicators[code]
             suffix = " (validation)" if meta.get("role") == "validation" else ""
             out[code] = f"{meta['label']}{suffix}"
+        lsoa_cols = set(self.levels["lsoa"].table.columns)
+        for code, (label, _unit) in SUPPORT_MEASURES.items():
+            if code in lsoa_cols:
+                out[code] = label
+        if self.needs is not None and "main_need" in lsoa_cols:
+            out["main_need"] = "Main need (need types, DR-0011)"
+        if self.needs is not None:
+            for n in self.needs.needs:
+                if f"need_{n.code}" in lsoa_cols:
+                    out[f"need_{n.code}"] = f"Need score: {n.label} (London percentile)"
         if level in (None, "borough"):
             for code in self.borough_only:
                 out[code] = str(self.indicators[code]["label"])
@@ -273,7 +287,17 @@ def app_data(root: str) -> AppData:
         published=_published_index(lsoa, spec),
         built_at=model.build_date(file_date=True)[:10],
         earlier=_earlier(model.outputs, lsoa),
+        needs=_needs(model),
     )
+
+
+def _needs(model: ReadModel) -> NeedTable | None:
+    """The need table named in the build's manifest (the default one for an older build), or
+    None when the build has no need tables."""
+    if "lsoa21_needs.csv" not in model.manifest.get("outputs", {}):
+        return None
+    path = model.manifest.get("parameters", {}).get("needs", {}).get("file") or NEEDS_FILE
+    return load_needs(path if Path(path).is_file() else NEEDS_FILE)
 
 
 def default_app_data() -> AppData:

@@ -29,6 +29,7 @@ from mapping.app.data import (
 )
 from mapping.maps.classify import PALETTES, SCHEMES
 from mapping.outputs.catalogue import LEVELS as CATALOGUE_LEVELS
+from mapping.outputs.readmodel import SUPPORT_MEASURES
 
 
 class SessionState(param.Parameterized):
@@ -47,6 +48,8 @@ class SessionState(param.Parameterized):
     selected = param.String(default="", doc="Code of the selected area at the current level")
     compare_a = param.String(default="")
     compare_b = param.String(default="")
+    walk_m = param.Integer(default=800, bounds=(100, 5000),
+                           doc="Walking distance (m, straight line) for the support gap")
     libraries = param.Boolean(default=False)
     tiles = param.Boolean(default=False)
     message = param.String(default="", doc="Problem with the last method choice, shown to the user")
@@ -64,6 +67,8 @@ class SessionState(param.Parameterized):
         super().__init__(**params)
         self.param.measure.objects = list(data.measures())
         self.param.boroughs.objects = list(data.boroughs["borough_code"])
+        if data.needs is not None and "walk_m" not in params:
+            self.walk_m = int(data.needs.walk_m)
         if not self.weights:
             self.weights = self.default_weights()
         self.param.watch(self._carry_selection, "level")
@@ -153,6 +158,10 @@ class SessionState(param.Parameterized):
         m = measure or self.measure
         if is_score(m) or is_earlier(m):
             return "score"
+        if m in SUPPORT_MEASURES:
+            return SUPPORT_MEASURES[m][1]
+        if m.startswith("need_") or m == "main_need":
+            return "percentile"
         return str(self._data.indicators.get(m, {}).get("unit", ""))
 
     def higher_is_worse(self, measure: str | None = None) -> bool:

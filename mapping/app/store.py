@@ -41,6 +41,11 @@ from mapping.outputs.catalogue import LEVELS as CATALOGUE_LEVELS
 from mapping.outputs.formatting import SUPPRESSED, fmt, range_text, weight_text
 
 MAX_SEARCH_RESULTS = 25
+#: The categorical map of need types (DR-0011) and its colours: Okabe and Ito's
+#: colour-blind-safe qualitative palette, then a light grey for "no single need stands out".
+MAIN_NEED = "main_need"
+NEED_COLOURS = ("#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#F0E442")
+NONE_COLOUR = "#d9d9d9"
 _CODE_RE = re.compile(r"^E0[0-9]{7}$")
 
 
@@ -151,6 +156,10 @@ class AppState(SessionState):
         elif is_earlier(measure):
             earlier = self._data.earlier[measure[len(EARLIER_PREFIX):]]
             vals = self._at_level(earlier[[INDEX_COLUMN]], INDEX_COLUMN, level)
+        elif measure == MAIN_NEED:
+            # the value of the categorical map: the score of the area's highest need
+            cols = [f"need_{n.code}" for n in self._data.needs.needs]
+            vals = lvl.table[cols].max(axis=1).to_numpy(dtype=float)
         elif measure in lvl.table.columns:
             vals = lvl.table[measure].to_numpy(dtype=float)
         else:
@@ -187,8 +196,11 @@ class AppState(SessionState):
         if self._view_cache is not None and self._view_cache[0] == key:
             return self._view_cache[1]
         vals = self.values()
-        classes = classify(vals, self.scheme, self.k, self.palette, fmt="{:.3g}",
-                           higher_is_worse=self.higher_is_worse())
+        if self.measure == MAIN_NEED:
+            classes = self._need_classes(vals)
+        else:
+            classes = classify(vals, self.scheme, self.k, self.palette, fmt="{:.3g}",
+                               higher_is_worse=self.higher_is_worse())
         unit = self.measure_unit()
         if unit == "%":
             labels = tuple(range_text(*lab.split(" to "), unit) for lab in classes.labels)
@@ -197,6 +209,29 @@ class AppState(SessionState):
                           len(vals), self.suppressed_mask())
         self._view_cache = (key, view)
         return view
+
+    def beyond_walk(self, level: str) -> pd.Series:
+        """Residents of high-risk LSOAs farther than the session's walking distance from a
+        support place, per area of ``level`` (area code index; DR-0011)."""
+        lsoa = self._data.levels["lsoa"].table
+        far = lsoa["high_risk"].astype(bool) & (lsoa["nearest_support_m"] > self.walk_m)
+        counts = lsoa["population"].where(far, 0)
+        key = code_col(level)
+        return counts.groupby(lsoa[key]).sum().astype("int64")
+
+    def _need_classes(self, vals: np.ndarray) -> Classes:
+        """Classes of the categorical "main need" map: one colour-blind-safe colour per need
+        type, grey for "no single need stands out" (DR-0011)."""
+        needs = self._data.needs
+        codes = [n.code for n in needs.needs]
+        main = self._data.levels[self.level].table["main_need"].astype(str).to_numpy()
+        lookup = {c: i for i, c in enumerate(codes)}
+        none = len(codes)
+        classes = np.array([lookup.get(m, none) for m in main], dtype=np.int64)
+        classes = np.where(np.isnan(vals), none + 1, classes)  # outside the frame: no data
+        colours = (*NEED_COLOURS[:len(codes)], NONE_COLOUR)
+        labels = (*(n.label for n in needs.needs), needs.label("none"))
+        return Classes(classes, tuple(float(i) for i in range(len(colours))), colours, labels)
 
     def suppressed_mask(self, measure: str | None = None, level: str | None = None) -> np.ndarray:
         """True for the areas whose value of ``measure`` the disclosure rule blanked (the
@@ -213,6 +248,14 @@ class AppState(SessionState):
         view = view or self.view()
         t = self._data.levels[self.level].table
         focus = self.in_focus()
+        if self.measure == MAIN_NEED:
+            shown = np.array(view.classes.labels + ("No data",), dtype=object)[
+                view.classes.classes[focus]]
+            counts = pd.Series(shown).value_counts()
+            parts = [f"{label}: {int(counts.get(label, 0)):,}" for label in view.classes.labels]
+            return (f"Main need of the {int(focus.sum()):,} "
+                    f"{CATALOGUE_LEVELS[self.level].plural} shown (an area's need is named when "
+                    "it is in London's top quarter for it): " + "; ".join(parts) + ".")
         names = t[name_col(self.level)].astype(str).to_numpy()
         boroughs = None if self.level == "borough" else \
             t["borough_name"].astype(str).to_numpy()[focus]
@@ -289,7 +332,19 @@ class AppState(SessionState):
         """The table as CSV with a ``#`` header block: what it shows, the method, the build
         version and every data attribution."""
         table = self.table()
-        for col in ("code", "name", "ward", "borough", "class"):
+        needs = self._data.needs
+        t = self._data.levels[self.level].table.set_index(code_col(self.level))
+        if needs is not None and "main_need" in t.columns:
+            # the need types and support gap of every area shown (DR-0011)
+            known = {n.code: n.label for n in needs.needs}
+            table["main_need"] = table["code"].map(t["main_need"]).map(
+                lambda c: known.get(c, "none stands out"))
+            table["nearest_support_m"] = table["code"].map(t["nearest_support_m"])
+            if self.level == "lsoa":
+                table["nearest_support"] = table["code"].map(t["nearest_support"])
+            table["high_risk_residents_beyond_walk"] = table["code"].map(
+                self.beyond_walk(self.level)).fillna(0).astype("int64")
+        for col in ("code", "name", "ward", "borough", "class", "main_need", "nearest_support"):
             if col in table.columns:
                 table[col] = table[col].astype(str).map(csv_safe)
         d = self._data
@@ -307,6 +362,12 @@ class AppState(SessionState):
             f"# Classes: {SCHEME_LABELS[self.scheme]}, {self.k} classes",
             f"# Build version: {d.build_version}; built {d.built_at}",
             "# Rank: 1 = most at risk within the areas shown",
+            *([f"# Need types and support gap (DR-0011): main need = the need type in whose "
+               f"London top quarter the area is, highest first; distance = straight line from a "
+               f"point inside each LSOA to the nearest support place (wards, boroughs: "
+               f"population-weighted mean); high-risk residents beyond {self.walk_m} m = "
+               f"residents of London's most at-risk 20 % of LSOAs farther than that"]
+              if needs is not None else []),
             "# Sources:",
             *(f"#   {a}" for a in d.outputs.manifest.get("attributions", [])),
         ]
@@ -338,6 +399,14 @@ class AppState(SessionState):
         })
         names = self._data.boroughs.set_index("borough_code")["borough_name"]
         out.insert(1, "borough", out["borough_code"].map(names))
+        needs, boro = self._data.needs, self._data.levels["borough"].table
+        if needs is not None and "residents_beyond_walk" in boro.columns:
+            b = boro.set_index("borough_code")
+            known = {n.code for n in needs.needs}
+            out["beyond_walk"] = out["borough_code"].map(self.beyond_walk("borough")).fillna(
+                0).astype("int64")
+            out["common_need"] = out["borough_code"].map(b["most_common_need"]).map(
+                lambda c: needs.label(c) if c in known else "none stands out")
         return out.sort_values("rank").reset_index(drop=True)
 
     # -- profile --------------------------------------------------------------------------------
@@ -384,7 +453,33 @@ class AppState(SessionState):
                                 "unstable": bool(r["unstable"]),
                                 "n": int(len(d.robustness))}
         info["default_method"] = self.is_default_method()
+        info["support"] = self._profile_support(row, level)
         return info
+
+    def _profile_support(self, row: pd.Series, level: str) -> dict | None:
+        """The area's need types and support gap (DR-0011), or None for a build without."""
+        needs = self._data.needs
+        if needs is None or "main_need" not in row.index:
+            return None
+        known = {n.code for n in needs.needs}
+        main = str(row["main_need"])
+        listed = [c for c in str(row.get("needs", "")).split(";") if c in known and c != main]
+        out = {"main": needs.label(main) if main in known else needs.label("none"),
+               "also": [needs.label(c) for c in listed],
+               "support": [s.label for s in needs.support_for(main)] if main in known else [],
+               "distance_m": float(row.get("nearest_support_m", float("nan"))),
+               "walk_m": float(self.walk_m), "level": level}
+        if level == "lsoa":
+            out["nearest"] = str(row.get("nearest_support", ""))
+            out["nearest_type"] = str(row.get("nearest_support_type", ""))
+            out["high_risk"] = bool(row.get("high_risk", False))
+        else:
+            out["beyond"] = int(self.beyond_walk(level).get(row[code_col(level)], 0))
+            out["high_risk_residents"] = int(row.get("high_risk_residents", 0))
+            common = str(row.get("most_common_need", "none"))
+            out["common"] = needs.label(common) if common in known else ""
+            out["common_n"] = int(row.get("most_common_need_lsoas", 0))
+        return out
 
     def _profile_indicators(self, lvl, row, i: int) -> list[dict]:
         d = self._data

@@ -32,6 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--repair-geometry", action="store_true",
                    help="repair invalid boundary geometries with make_valid (reported in the "
                    "manifest) instead of failing")
+    p.add_argument("--needs", metavar="FILE", default=None,
+                   help="a need table (TOML) of need types, their indicators and the support "
+                   "that fits them (default mapping/specs/needs.toml; DR-0011)")
     add_allow_outside_sources(p)
     add_wait(p, "building")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -50,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         allow_outside_sources=args.allow_outside_sources,
         lock_wait_s=args.wait,
+        needs_file=Path(args.needs) if args.needs else None,
     )
     manifest = build(opts)
     counts = ", ".join(f"{k} {v}" for k, v in manifest["row_counts"].items())

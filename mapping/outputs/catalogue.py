@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 MANIFEST = "manifest.json"
 LIBRARIES = "libraries.geojson"
+#: libraries and an analyst's own support places, with type and notes (DR-0011)
+SUPPORT_PLACES = "support_places.geojson"
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,10 @@ OUTPUT_DESCRIPTIONS = {
         "Ward 2024 boundaries, WGS84, dissolved from the LSOA web geometry",
         "Borough boundaries, WGS84, dissolved from the LSOA web geometry"), strict=True)},
     LIBRARIES: "Public libraries in London (DCMS 2016 list and OpenStreetMap)",
+    SUPPORT_PLACES: "Places offering digital support: the libraries and any list an analyst "
+                    "supplied, with type and notes (DR-0011)",
+    **{lv.file("needs.csv"): f"Need types and the support gap of the {lv.plural} (DR-0011)"
+       for lv in LEVELS.values()},
     MANIFEST: "The build's manifest: input and output hashes, parameters, code version",
 }
 
@@ -167,6 +173,23 @@ COLUMN_DESCRIPTIONS = {
     "index_percentile": "Percentile rank of the index (0-100, higher = more at risk)",
     "reference_percentile": "Percentile rank of the reference (0-100, higher = more at risk)",
     "difference": "Index percentile minus reference percentile",
+    "type": "Kind of support place ('library', or the type given in an analyst's list)",
+    "notes": "Notes on a support place (opening times…), as supplied",
+    "main_need": "The need type with the highest need score, if at least the need table's "
+                 "threshold (else 'none'); DR-0011",
+    "needs": "Every need type at or above the threshold, highest first (;-separated)",
+    "high_risk": "True where the LSOA is in the index quintile counted as high risk (DR-0011)",
+    "nearest_support_m": "Straight-line distance (m) from the LSOA's centre (a point inside it) "
+                         "to the nearest support place; wards and boroughs: the "
+                         "population-weighted mean over their LSOAs",
+    "nearest_support": "Name of the nearest support place",
+    "nearest_support_type": "Type of the nearest support place",
+    "residents_beyond_walk": "Residents of high-risk LSOAs whose centre is farther than the "
+                             "walking distance (need table, default 800 m) from support",
+    "high_risk_residents": "Residents of high-risk LSOAs",
+    "most_common_need": "The main need named most often among the area's LSOAs ('none' if no "
+                        "LSOA has one)",
+    "most_common_need_lsoas": "How many of the area's LSOAs have that main need",
 }
 UNDESCRIBED = "(no description registered)"
 
@@ -189,4 +212,7 @@ def describe_generic_column(column: str, table: str = "") -> str:
                 "(DR-0004); the value is then empty")
     if column.startswith("weight_"):
         return f"Weight of the {column[len('weight_'):]} domain in the draw"
+    if column.startswith("need_"):
+        return (f"Need score for {column[len('need_'):]}: mean London percentile (0-100) of "
+                "the need's indicators, higher = more need (DR-0011)")
     return UNDESCRIBED

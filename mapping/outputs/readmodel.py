@@ -47,7 +47,14 @@ CONVERSION_SOURCES = {
     "lsoa11": ("lookup_lsoa11_lsoa21", "iod2019_london_workbook", "census2021_ts007a"),
     "msoa21": ("census2021_ts007a",),
 }
-NOT_MEASURES = {"population", "n_lsoa", "n_units"}
+NOT_MEASURES = {"population", "n_lsoa", "n_units", "high_risk_residents",
+                "most_common_need_lsoas"}
+#: The support gap's map measures (DR-0011): code -> (label, unit).
+SUPPORT_MEASURES = {
+    "nearest_support_m": ("Distance to the nearest support place (straight line)", "m"),
+    "residents_beyond_walk": ("Residents of high-risk areas beyond walking distance of support",
+                              "residents"),
+}
 NOT_MEASURE_SUFFIXES = ("_rank", "_decile", "_quintile", "_code", "_name")
 NOT_MEASURE_PREFIXES = ("rank_", "n_units")
 
@@ -225,6 +232,12 @@ class ReadModel:
             members = [indicators[c] for c in codes if c in indicators]
             return Measure(code, f"{label} (domain score)", "score", "higher_is_worse",
                            _sources(members), "domain")
+        if code in SUPPORT_MEASURES:
+            label, unit = SUPPORT_MEASURES[code]
+            return Measure(code, label, unit, "higher_is_worse", LIBRARY_SOURCES, "support")
+        if code.startswith("need_"):
+            return Measure(code, f"Need score: {code[len('need_'):]} (London percentile)",
+                           "percentile", "higher_is_worse", (), "need")
         return Measure(code, code.replace("_", " "), "", "higher_is_worse", (), "other")
 
     def default_measure(self, level: str) -> str:

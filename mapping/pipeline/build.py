@@ -38,11 +38,13 @@ from mapping.config import PROCESSED  # re-exported: mapping.pipeline.build.PROC
 from mapping.errors import DataValidationError, Problem
 from mapping.files import sha256_bytes, sha256_file
 from mapping.geography.geometry import check_geometry, web_geometry
-from mapping.outputs.catalogue import LEVELS, LIBRARIES, MANIFEST, SMALL_AREAS
+from mapping.index.needs import NEEDS_FILE, NeedTable, load_needs
+from mapping.outputs.catalogue import LEVELS, LIBRARIES, MANIFEST, SMALL_AREAS, SUPPORT_PLACES
 from mapping.outputs.manifest import IndexRecord, IndicatorRecord, InputRecord, Manifest
 from mapping.pipeline.derive import apply_disclosure, indicator_tables
 from mapping.pipeline.locking import out_dir_lock
 from mapping.pipeline.staging import remove_stale, staged
+from mapping.pipeline.support import SUPPORT_READER, need_and_support_tables, support_places
 from mapping.registry import Indicator, Registry, load_registry
 from mapping.sources import READERS, Table
 from mapping.sources import cache as table_cache
@@ -64,6 +66,8 @@ class BuildOptions:
     allow_outside_sources: bool = False
     #: how long to wait for another build or release holding the out-dir's lock (``--wait``)
     lock_wait_s: float = 0.0
+    #: the need table (need types, indicators, support); None = mapping/specs/needs.toml
+    needs_file: Path | None = None
 
 
 @dataclass
@@ -282,15 +286,17 @@ def build(options: BuildOptions) -> dict:
     inputs = Inputs(registry, options.data_dir, cache_dir=options.out_dir / "cache",
                     hashes={k: v["sha256"] for k, v in inputs_record.items()})
     for sid, src in registry.sources.items():  # an analyst's own files first: fast feedback
-        if src.reader == "csv_by_code":
+        if src.reader in ("csv_by_code", SUPPORT_READER):
             inputs.get(sid)
+    needs = load_needs(options.needs_file or NEEDS_FILE,
+                       known={i.code for i in registry.indicators})
     with out_dir_lock(options.out_dir, options.lock_wait_s, what="build into"):
         remove_stale(options.out_dir / PROCESSED)
-        return _build_locked(options, registry, inputs_record, inputs, bar)
+        return _build_locked(options, registry, inputs_record, inputs, needs, bar)
 
 
 def _build_locked(options: BuildOptions, registry: Registry, inputs_record: dict,
-                  inputs: Inputs, bar: _Progress) -> dict:
+                  inputs: Inputs, needs: NeedTable, bar: _Progress) -> dict:
     """The steps of :func:`build` that write (the reader cache, then the outputs)."""
     bar.step("indicators")
     lsoa, ward, borough, missing = indicator_tables(inputs, bar.note)
@@ -300,9 +306,19 @@ def _build_locked(options: BuildOptions, registry: Registry, inputs_record: dict
     libs = libraries(inputs, borough_geo)
     bar.step("index")
     index_tables, index_record = _build_index(lsoa)
+    places = support_places(libs, [(sid, inputs.get(sid).frame)
+                                   for sid, src in registry.sources.items()
+                                   if src.reader == SUPPORT_READER])
+    quintile = index_tables["lsoa21_index"].set_index(SMALL_AREAS.code)["index_quintile"]
+    need_tables = need_and_support_tables(
+        lsoa, inputs.frame("boundaries_lsoa21"), quintile, places, needs,
+        {ind.code: ind.direction for ind in registry.indicators})
     lsoa, ward, borough, suppressed = apply_disclosure(inputs, lsoa, ward, borough)
     bar.step("write")
-    files: dict[str, bytes] = {LIBRARIES: _geojson_bytes(libs)}
+    files: dict[str, bytes] = {LIBRARIES: _geojson_bytes(libs),
+                               SUPPORT_PLACES: _geojson_bytes(places)}
+    for name, frame in need_tables.items():
+        files[name] = _csv_bytes(frame)
     for level, table, geo in zip(LEVELS.values(), (lsoa, ward, borough),
                                  (lsoa_geo, ward_geo, borough_geo), strict=True):
         files[level.table] = _csv_bytes(table)
@@ -317,6 +333,9 @@ def _build_locked(options: BuildOptions, registry: Registry, inputs_record: dict
                              "decimals": WEB_DECIMALS},
             "indicator_files": [str(p) for p in options.indicator_files],
             "repair_geometry": options.repair_geometry,
+            "needs": {"file": str(options.needs_file or NEEDS_FILE),
+                      "stands_out": needs.stands_out, "high_risk_quintile": needs.high_risk,
+                      "walk_m": needs.walk_m},
         },
         inputs={sid: InputRecord(**v) for sid, v in inputs_record.items()},
         indicators={ind.code: IndicatorRecord(

@@ -328,14 +328,12 @@ def dpi(path: Path) -> Table:
     )
 
 
-def libraries_csv(path: Path) -> Table:
-    """DCMS Libraries Taskforce list (2016), geocoded with lng/lat (WGS84)."""
-    frame = parse_csv(path, read_text(path))
-    require_columns(frame, path, ("library_service", "library_name", "lng", "lat"))
-    problems = []
-    out = frame.copy()
+def _coordinates(frame: pd.DataFrame, path: Path, lng: str, lat: str, out: pd.DataFrame,
+                 problems: list[Problem]) -> dict[str, int]:
+    """Check and convert longitude/latitude columns (WGS84, England's extent) into ``out``;
+    returns the count of missing markers per column."""
     missing: dict[str, int] = {}
-    for col, lo, hi in (("lng", -8.7, 2.0), ("lat", 49.8, 55.9)):
+    for col, lo, hi in ((lng, -8.7, 2.0), (lat, 49.8, 55.9)):
         raw = frame[col].str.strip()
         is_missing = raw.isin(MISSING_MARKERS)
         missing[col] = int(is_missing.sum())
@@ -345,11 +343,47 @@ def libraries_csv(path: Path) -> Table:
         for line, value in frame[col][(values < lo) | (values > hi)].items():
             problems.append(Problem(str(path), f"outside England [{lo}, {hi}]", line, col, value))
         out[col] = values
+    return missing
+
+
+def libraries_csv(path: Path) -> Table:
+    """DCMS Libraries Taskforce list (2016), geocoded with lng/lat (WGS84)."""
+    frame = parse_csv(path, read_text(path))
+    require_columns(frame, path, ("library_service", "library_name", "lng", "lat"))
+    problems: list[Problem] = []
+    out = frame.copy()
+    missing = _coordinates(frame, path, "lng", "lat", out, problems)
     for line, value in frame["library_name"][frame["library_name"].str.strip() == ""].items():
         problems.append(Problem(str(path), "library has no name", line, "library_name", value))
     if problems:
         raise DataValidationError(problems)
     return Table(out.reset_index(drop=True), path, {k: v for k, v in missing.items() if v})
+
+
+def support_places_csv(path: Path) -> Table:
+    """A user's list of places offering digital support (DR-0011): columns ``name``, ``type``
+    (free text: "community centre", "device bank"…), ``lat``, ``lon`` (WGS84) and optionally
+    ``notes`` (opening times…). Every place needs a name and both coordinates."""
+    frame = parse_csv(path, read_text(path))
+    require_columns(frame, path, ("name", "type", "lat", "lon"))
+    problems: list[Problem] = []
+    out = frame.copy()
+    missing = _coordinates(frame, path, "lon", "lat", out, problems)
+    for col, n in missing.items():
+        if n:
+            for line, value in frame[col][frame[col].str.strip().isin(MISSING_MARKERS)].items():
+                problems.append(Problem(str(path), "a support place needs both coordinates",
+                                        line, col, value))
+    for line, value in frame["name"][frame["name"].str.strip() == ""].items():
+        problems.append(Problem(str(path), "support place has no name", line, "name", value))
+    if problems:
+        raise DataValidationError(problems)
+    if "notes" not in out.columns:
+        out["notes"] = ""
+    keep = out[["name", "type", "lat", "lon", "notes"]].copy()
+    for col in ("name", "type", "notes"):
+        keep[col] = keep[col].str.strip()
+    return Table(keep.reset_index(drop=True), path, {})
 
 
 def csv_by_code(path: Path, ranges: dict[str, tuple[float, float]] | None = None) -> Table:
@@ -378,6 +412,7 @@ def csv_by_code(path: Path, ranges: dict[str, tuple[float, float]] | None = None
 
 READERS = {
     "csv_by_code": csv_by_code,
+    "support_places_csv": support_places_csv,
     "census_lsoa": census_lsoa,
     "census_ltla": census_ltla,
     "nomis_extract": nomis_extract,

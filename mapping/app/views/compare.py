@@ -17,13 +17,18 @@ BOROUGH_TITLES = {"borough": "Borough", "score": "Index score (pop.-weighted)",
                   "rank": "Rank (1 = most at risk)",
                   "share_top10_pct": "% residents in London's most at-risk 10 %",
                   "share_top20_pct": "% residents in London's most at-risk 20 %",
-                  "population": "Residents"}
+                  "population": "Residents",
+                  "beyond_walk": "High-risk residents beyond walking distance of support",
+                  "common_need": "Most common main need of its LSOAs"}
 BOROUGH_FORMATS = {"score": {"type": "money", "precision": 3, "symbol": ""},
                    "share_top10_pct": {"type": "money", "precision": 1, "symbol": ""},
                    "share_top20_pct": {"type": "money", "precision": 1, "symbol": ""}}
 ALL_BOROUGHS = ("## All boroughs\nPopulation-weighted index score (current weights and methods, "
                 "London frame), rank among the 33 boroughs, and the share of residents living in "
-                "London's most at-risk 10 % and 20 % of LSOAs.")
+                "London's most at-risk 10 % and 20 % of LSOAs; the residents of London's most "
+                "at-risk 20 % of LSOAs living beyond walking distance (800 m unless the need "
+                "table says otherwise; straight line) of a support place, and the main need "
+                "named most often among the borough's LSOAs (DR-0011).")
 
 
 def compare_html(a: dict | None, b: dict | None, domains: dict[str, str]) -> str:
@@ -84,7 +89,7 @@ class Compare(pn.viewable.Viewer):
             show_index=False, disabled=True, sizing_mode="stretch_width",
             layout="fit_data_table", titles=BOROUGH_TITLES, formatters=BOROUGH_FORMATS,
             hidden_columns=["borough_code"])
-        s.param.watch(self._update, ["compare_a", "compare_b", "level", *s.METHOD])
+        s.param.watch(self._update, ["compare_a", "compare_b", "level", "walk_m", *s.METHOD])
         self.param.watch(self._on_active, "active")  # first drawn when the tab is opened
 
     def __panel__(self):

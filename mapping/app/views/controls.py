@@ -9,6 +9,9 @@ until a match is chosen.
 
 from __future__ import annotations
 
+import io
+import re
+
 import panel as pn
 import param
 
@@ -67,6 +70,10 @@ class Controls(pn.viewable.Viewer):
             placeholder="All of London", **WIDE)
         self.w_rescale = pn.widgets.Checkbox.from_param(
             sp.rescale, label="Rescale the index to these boroughs")
+        # the printable borough pack (DR-0011) of the one borough in focus
+        self.w_pack = pn.widgets.FileDownload(
+            callback=self._pack, filename="borough-pack.html", embed=False,
+            label="Download the borough pack (printable page)", visible=False, **WIDE)
         self.w_weights = [
             pn.widgets.FloatSlider(label=name, start=0.0, end=1.0, step=0.05, value=w, **WIDE)
             for name, w in zip(d.domains.values(), s.weights, strict=True)]
@@ -94,6 +101,9 @@ class Controls(pn.viewable.Viewer):
         self.w_tiles = pn.widgets.Checkbox.from_param(sp.tiles,
                                                       label="Basemap tiles (needs internet)")
         self.w_home = pn.widgets.Button(label="Zoom to London", **WIDE)
+        self.w_walk = pn.widgets.IntSlider.from_param(
+            sp.walk_m, label="Walking distance to support (m, straight line)", step=100,
+            throttled=True, visible=d.needs is not None, **WIDE)
         self.share = html_pane(**WIDE)
         self._results: dict[str, tuple[str, str]] = {}
 
@@ -103,12 +113,14 @@ class Controls(pn.viewable.Viewer):
         self.w_search.param.watch(self._on_search, "value")
         self.w_results.param.watch(self._on_result, "value")
         self.w_home.on_click(lambda _: self.map.home())
+        sp.watch(self._on_focus, "boroughs")
         sp.watch(self._on_weights, "weights")
         sp.watch(self._on_level, "level")
         sp.watch(self._render_weights, list(s.VIEW))
         sp.watch(self._on_measure, "measure")
         self._render_weights()
         self._on_measure()
+        self._on_focus()
 
     def __panel__(self):
         return pn.Column(*self.widgets(), width=340, margin=(5, 10))
@@ -117,16 +129,35 @@ class Controls(pn.viewable.Viewer):
         return [
             self.w_measure, pn.pane.Markdown("**Areas**", margin=(0, 10)), self.w_level,
             self.w_search, self.search_note, self.results_title, self.w_results,
-            self.w_boroughs, self.w_rescale,
+            self.w_boroughs, self.w_rescale, self.w_pack,
             pn.Card(self.weights_note, *self.w_weights, self.weights_text, self.w_norm,
                     self.w_agg, self.w_reset,
                     title="Weights and method", collapsed=False, **WIDE),
             pn.Card(self.w_scheme, self.w_k, self.w_palette, title="Classes and colours",
                     collapsed=True, **WIDE),
-            pn.Card(self.w_libraries, self.w_tiles, self.w_home, title="Layers and view",
+            pn.Card(self.w_libraries, self.w_tiles, self.w_walk, self.w_home,
+                    title="Layers and view",
                     collapsed=False, **WIDE),
             self.share,
         ]
+
+    def _on_focus(self, _ev=None) -> None:
+        """The pack is offered when exactly one borough is in focus."""
+        s = self.store
+        one = len(s.boroughs) == 1 and s.data.needs is not None
+        self.w_pack.visible = one
+        if one:
+            name = s.data.boroughs.set_index("borough_code").loc[s.boroughs[0], "borough_name"]
+            slug = re.sub(r"[^a-z0-9]+", "-", str(name).lower()).strip("-") or "borough"
+            self.w_pack.filename = f"digital-exclusion-pack-{slug}.html"
+            self.w_pack.label = "Download the borough pack (printable page)"
+
+    def _pack(self):
+        from mapping.maps.pack import borough_pack  # noqa: PLC0415 (only when asked)
+
+        s = self.store
+        return io.StringIO(borough_pack(s.data.model, s.boroughs[0], needs=s.data.needs,
+                                        walk_m=s.walk_m))
 
     # -- the measure list -------------------------------------------------------------------
     def measure_groups(self) -> dict[str, dict[str, str]]:

@@ -8,7 +8,7 @@ import param
 
 from mapping.app.data import LEVELS, is_score
 from mapping.app.panes import html, html_pane
-from mapping.app.store import AppState
+from mapping.app.store import MAIN_NEED, AppState
 from mapping.maps.classify import SCHEME_LABELS
 
 
@@ -64,8 +64,10 @@ class Legend(pn.viewable.Viewer):
                      else "score" if is_score(s.measure) else "")
         self.legend.object = html(
             "legend.html", label=view.label,
-            unit=view.unit if view.unit and view.unit != "score" else "",
-            level=LEVELS[view.level], scheme=SCHEME_LABELS[s.scheme].lower(), scope=scope,
+            unit="" if view.unit == "score" or s.measure == MAIN_NEED else view.unit,
+            level=LEVELS[view.level], scope=scope,
+            scheme=("one colour per need type" if s.measure == MAIN_NEED
+                    else SCHEME_LABELS[s.scheme].lower()),
             rows=view.legend(), direction=direction,
             custom=is_score(s.measure) and not s.is_default_method(),
             inexact=is_score(s.measure) and not s.index_exact())

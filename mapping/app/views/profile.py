@@ -35,7 +35,15 @@ def profile_html(p: dict) -> str:
                    "value": shown_value(i["value"], i["unit"], i.get("suppressed", False)),
                    "percentile": percentile_text(i["percentile"], i.get("suppressed", False)),
                    "vintage": i["vintage"]} for i in p["indicators"]]
+    sup = p.get("support")
+    support = None if not sup else {
+        **sup, "distance": "no data" if math.isnan(sup["distance_m"])
+        else f"{sup['distance_m']:,.0f} m", "walk": f"{sup['walk_m']:,.0f} m",
+        "beyond_text": f"{sup.get('beyond', 0):,}",
+        "high_risk_text": f"{sup.get('high_risk_residents', 0):,}",
+        "far": not math.isnan(sup["distance_m"]) and sup["distance_m"] > sup["walk_m"]}
     return html("profile.html", p=p, level=LEVELS[lvl], population=f"{p['population']:,}",
+                support=support,
                 index=f"{p['index']:.3f}" if has_index else "",
                 rank=f"{p['rank']:,}" if has_index else "",
                 n_ranked=f"{p['n_ranked']:,}",
@@ -56,7 +64,7 @@ class Profile(pn.viewable.Viewer):
         self.w_set_b = pn.widgets.Button(label="Compare as B", disabled=True)
         self.w_set_a.on_click(lambda _: setattr(s, "compare_a", s.selected))
         self.w_set_b.on_click(lambda _: setattr(s, "compare_b", s.selected))
-        s.param.watch(self._update, ["selected", "level", *s.METHOD])
+        s.param.watch(self._update, ["selected", "level", "walk_m", *s.METHOD])
         s.param.watch(self._on_boroughs, "boroughs")
         self.update()
 
