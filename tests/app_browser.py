@@ -29,11 +29,11 @@ def app_server(out_dir: Path, tmp_path_factory):
 
 
 @contextlib.contextmanager
-def fresh_page(browser, record_dialogs: bool = False):
-    """A page in a fresh browser context (1400 × 950, downloads accepted); with
+def fresh_page(browser, record_dialogs: bool = False, width: int = 1400, height: int = 950):
+    """A page in a fresh browser context (1400 × 950 unless told, downloads accepted); with
     ``record_dialogs`` every JavaScript dialog is dismissed and its message kept in
     ``page.dialogs``."""
-    ctx = browser.new_context(viewport={"width": 1400, "height": 950}, accept_downloads=True)
+    ctx = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True)
     page = ctx.new_page()
     if record_dialogs:
         page.dialogs = []
@@ -97,6 +97,14 @@ JS_HELPERS = """() => {
     const pv = window.__plot();
     return [pv.model.x_range.start, pv.model.x_range.end, pv.model.y_range.start,
             pv.model.y_range.end];
+  };
+  window.__deep = (selector) => {
+    const out = [];
+    (function visit(root) {
+      root.querySelectorAll(selector).forEach((e) => out.push(e));
+      root.querySelectorAll("*").forEach((e) => { if (e.shadowRoot) visit(e.shadowRoot); });
+    })(document);
+    return out;
   };
   return true;
 }"""

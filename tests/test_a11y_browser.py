@@ -86,18 +86,25 @@ def suppressed_area(processed_dir) -> str:
 
 # -- axe-core -----------------------------------------------------------------------------------
 
-def test_every_page_of_the_app_has_no_axe_violations(page, app_url, processed_dir):
+@pytest.mark.parametrize("width", [1400, 390], ids=["wide", "phone"])
+def test_every_page_of_the_app_has_no_axe_violations(browser, app_url, processed_dir, width):
     # a view with a selected (suppressed) area, a comparison and a borough focus, so that the
-    # profile, the compare table and the no-value legend entry are all on the pages scanned
+    # profile, the compare table and the no-value legend entry are all on the pages scanned;
+    # on a phone, with the controls shown (behind their button) and hidden
     area = suppressed_area(processed_dir)
-    page.goto(app_url + f"?measure={MEASURE}&area={area}&a=E09000030&b=E09000012")
-    wait_idle(page)
-    settle(page, 0.5)
-    found = {}
-    for name in TABS:
-        open_tab(page, name)
-        found[name] = axe(page)
-    assert all(v == [] for v in found.values()), {k: v for k, v in found.items() if v}
+    with fresh_page(browser, width=width, height=950 if width > 800 else 844) as page:
+        page.goto(app_url + f"?measure={MEASURE}&area={area}&a=E09000030&b=E09000012")
+        wait_idle(page)
+        settle(page, 0.5)
+        found = {}
+        if width < 800:
+            found["Map, controls hidden"] = axe(page)
+            page.get_by_role("button", name="Controls").click()
+            settle(page, 1.0)
+        for name in TABS:
+            open_tab(page, name)
+            found[name] = axe(page)
+        assert all(v == [] for v in found.values()), {k: v for k, v in found.items() if v}
 
 
 def test_exported_map_has_no_axe_violations(page, processed_dir, tmp_path):

@@ -123,7 +123,7 @@ def test_clicking_an_area_shows_its_profile(page, app_url, state_data):
     assert page.locator("#profile-rank").inner_text() == f"{expected['rank']:,}"
     row = page.locator('#profile-indicators tr[data-code="age_65_plus_pct"]')
     value = next(i for i in expected["indicators"] if i["code"] == "age_65_plus_pct")["value"]
-    assert row.locator("td").nth(1).inner_text().startswith(f"{value:.3g}")
+    assert row.locator("td").nth(1).inner_text() == f"{value:.1f} %"  # one decimal, as all %
     assert f"area={AREA}" in page.url
 
 

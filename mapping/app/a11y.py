@@ -41,6 +41,32 @@ if (!window.__mappingA11y) {
   sheet.replaceSync(focusCss);
   const observed = new WeakSet();
   const text = (el) => (el ? el.textContent : "").replace(/\s+/g, " ").trim();
+  // text of an element including the shadow roots inside it (a card's title is a pane)
+  const deepText = (el) => {
+    let out = "";
+    (function visit(n) {
+      if (n.nodeType === 3) { out += n.textContent; return; }
+      if (n.nodeName === "STYLE" || n.nodeName === "SCRIPT") return;
+      if (n.shadowRoot) visit(n.shadowRoot);
+      n.childNodes.forEach(visit);
+    })(el);
+    return out.replace(/\s+/g, " ").trim();
+  };
+  // the "Controls" button of a narrow screen: says whether the controls are shown, and
+  // shows or hides them at once (the server keeps the same state in the body's classes)
+  function syncControls(root) {
+    const host = root.querySelector(".controls-toggle");
+    const btn = host && host.shadowRoot && host.shadowRoot.querySelector("button");
+    if (!btn) return;
+    const open = btn.classList.contains("bk-active");
+    btn.setAttribute("aria-expanded", open ? "true" : "false");
+    const body = root.querySelector(".controls-body");
+    if (body) body.classList.toggle("open", open);
+    if (!btn.__a11y) {
+      btn.__a11y = true;
+      btn.addEventListener("click", () => setTimeout(() => syncControls(root), 0));
+    }
+  }
   function roots(root, out) {
     out.push(root);
     root.querySelectorAll("*").forEach((e) => { if (e.shadowRoot) roots(e.shadowRoot, out); });
@@ -71,6 +97,22 @@ if (!window.__mappingA11y) {
       const label = box.parentNode && box.parentNode.querySelector(".bk-label");
       if (label) box.setAttribute("aria-label", text(label));
     });
+    // card headers are buttons whose title sits in a pane's shadow root: name them, and say
+    // whether the card is open
+    root.querySelectorAll("button.card-header").forEach((b) => {
+      const title = deepText(b);
+      if (title && b.getAttribute("aria-label") !== title) b.setAttribute("aria-label", title);
+      const open = b.querySelector(".icon-tabler-chevron-down") ? "true" : "false";
+      if (b.getAttribute("aria-expanded") !== open) b.setAttribute("aria-expanded", open);
+    });
+    syncControls(root);
+    // the search's matches: one group of radio buttons, named
+    if (root.host && root.host.classList && root.host.classList.contains("search-results")) {
+      root.querySelectorAll(".bk-input-group:not([role])").forEach((g) => {
+        g.setAttribute("role", "radiogroup");
+        g.setAttribute("aria-label", "Matches");
+      });
+    }
     // tabs: ARIA roles and state, keyboard activation, and the tab list before the panels
     root.querySelectorAll(".bk-header").forEach((header) => {
       const tabs = header.querySelectorAll(".bk-tab");
@@ -131,3 +173,12 @@ def install(doc) -> None:
     """Run the accessibility script in the browser once ``doc`` (a session's Bokeh document) is
     ready."""
     doc.js_on_event("document_ready", CustomJS(args={"focusCss": FOCUS_CSS}, code=SHIM_JS))
+
+#: The search's matches (a radio list): long names wrap within the sidebar, and each choice
+#: is a target of at least 24 px (WCAG 2.5.8).
+RESULTS_CSS = """
+.bk-input-group { gap: 2px; }
+.bk-input-group label { white-space: normal; overflow-wrap: anywhere; align-items: flex-start;
+  line-height: 1.3; min-height: 24px; padding: 2px 0; }
+.bk-input-group input[type=radio] { flex: none; margin-top: 3px; }
+"""

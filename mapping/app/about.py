@@ -264,15 +264,22 @@ This statement covers build {md(data.build_version)} of the app.
 
 Everything the map shows is also available as text:
 
-- **"In words"** above the map: a summary computed from the data (where the areas most at
-  risk are, and how many areas have no value).
+- **"In words"** under the map and its legend: a summary computed from the data (where the
+  areas most at risk are, and how many areas have no value).
 - **Table** tab: every area shown, with the same value, class and rank as the map; sort by a
   column heading, filter with the boxes under the headings, and press Enter on a row (or click
-  it) to select that area. The table downloads as CSV, with its sources.
+  it) to select that area; the selected area's row is highlighted, on the page shown. The
+  table downloads as CSV, with its sources.
 - **Area profile** (beside the map): the selected area's index score, rank, rank interval,
-  domain scores and every indicator value with its percentile and vintage.
+  domain scores and every indicator value with its percentile and vintage (the indicators
+  scroll in their own region, which takes the keyboard focus).
 - **Find an area** (on the left): type an LSOA code or name, a ward or a borough and press
-  Enter; choosing a match selects the area exactly as clicking it on the map does.
+  Enter; choosing a match (a list of radio buttons) selects the area exactly as clicking it on
+  the map does, and shows it within its borough.
+
+On a narrow screen (a phone) the page is one column: the map first, then its legend, summary
+and the profile; the controls are behind the **Controls** button at the top, which says
+whether they are shown.
 
 Every legend class has a text label; colour is never the only way to tell areas apart (the
 tooltip, table and profile give the value and class in words). Values blanked by the
@@ -290,7 +297,8 @@ orange outline and is never trapped in the map.
 Every change to the project runs automated checks in a real browser (Debian chromium):
 
 - an **axe-core** scan (rules tagged WCAG 2.0, 2.1 and 2.2 A and AA) of every tab of this
-  app, an exported map and the governance report, which must find no violations;
+  app, 1,400 and 390 pixels wide, an exported map and the governance report, which must find
+  no violations;
 - a **keyboard-only** test that selects an area with the search and with the table and checks
   that the profile is the same as after clicking the area on the map;
 - the **colour palettes**, simulated for protanopia and deuteranopia (Machado et al. 2009):

@@ -9,6 +9,7 @@ details go to the server log only (they name server paths).
 import logging
 
 import panel as pn
+from panel.io.resources import LOCAL_DIST
 
 from mapping.app.page import TITLE, make_page
 from mapping.errors import MappingError
@@ -27,6 +28,16 @@ def unavailable_page() -> pn.viewable.Viewable:
                                       name="unavailable"), sizing_mode="stretch_width")
 
 
+def serve_assets_locally() -> None:
+    """Panel resolves a stylesheet of a component made before the session's page is rendered
+    (or of one not yet in the document) against its CDN unless the document names its own
+    asset folder: name it now, so that no model ever carries a CDN address."""
+    doc = pn.state.curdoc
+    if doc is not None:
+        doc._template_variables.setdefault("dist_url", LOCAL_DIST)
+
+
+serve_assets_locally()
 try:
     page = make_page()
 except MappingError as exc:  # OutputsError: no build, or files that do not match the manifest

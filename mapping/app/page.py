@@ -17,6 +17,7 @@ from mapping.app import a11y
 from mapping.app.data import LEVELS, AppData, default_app_data
 from mapping.app.panes import (  # noqa: F401 (sanitise: part of this API)
     HEADER_CSS,
+    LAYOUT_CSS,
     html,
     html_pane,
     sanitise,
@@ -41,6 +42,7 @@ from mapping.app.views.profile import Profile, profile_html
 from mapping.app.views.table import TableView, table_value  # noqa: F401
 
 TITLE = "London digital exclusion map"
+SIDEBAR_WIDTH = 360  # px: the controls (340) and their margins
 TABS = ("Map", "Table", "Compare", "Methodology", "Sources", "Governance", "Accessibility")
 #: the state parameters the address bar holds
 URL_STATE = ("measure", "level", "scheme", "k", "palette", "boroughs", "rescale", "weights",
@@ -131,8 +133,23 @@ class MapApp:
     # -- layout ---------------------------------------------------------------------------
     def _on_tab(self, ev) -> None:
         title = TABS[ev.new]
+        self._open_page(title)
+        if title == "Table":
+            self.table_view.reveal()
         self.compare_view.active = title == "Compare"
         self.governance_view.active = title == "Governance"
+
+    def _open_page(self, title: str) -> None:
+        """Put a tab's content in the page the first time the tab is shown. From then on it
+        stays in the document, hidden (``display: none``, so nothing in it takes the focus)
+        while another tab is shown: going back to a tab (the map above all, with its
+        geometry) re-sends nothing."""
+        if title not in self._shown:
+            self._shown[title] = pn.Column(self._builders[title](), sizing_mode="stretch_width",
+                                           margin=0)
+            self._pages[title].objects = [self._shown[title]]
+        for other, content in self._shown.items():
+            content.visible = other == title
 
     def main(self) -> pn.layout.Tabs:
         d = self.data
@@ -140,19 +157,48 @@ class MapApp:
                                 attributions=d.outputs.manifest.get("attributions", [])),
                            sizing_mode="stretch_width")
         lv = self.legend_view
+        # the map, its legend and its summary in words on the left; the profile of the
+        # selected area beside them, wide enough that its tables do not run down the page.
+        # On a narrow screen the two columns stack (layout.css): the map first.
         map_tab = pn.Column(
-            lv.heading, lv.summary,
-            pn.Row(pn.Column(self.map, sizing_mode="stretch_width"),
-                   pn.Column(lv.legend, lv.message, *self.profile_view.parts(), width=400),
-                   sizing_mode="stretch_width"),
+            lv.heading, lv.message,
+            pn.Row(pn.Column(self.map, lv.legend, lv.summary, sizing_mode="stretch_width",
+                             css_classes=["map-column"]),
+                   pn.Column(*self.profile_view.parts(), sizing_mode="stretch_width",
+                             css_classes=["profile-column"]),
+                   sizing_mode="stretch_width", css_classes=["map-row"],
+                   stylesheets=[LAYOUT_CSS]),
             footer, sizing_mode="stretch_width")
-        pages = {"Map": map_tab, "Table": self.table_view, "Compare": self.compare_view,
-                 "Methodology": methodology_page(d), "Sources": sources_page(d),
-                 "Governance": self.governance_view, "Accessibility": accessibility_page(d)}
-        self.tabs = pn.Tabs(*((title, pages[title]) for title in TABS), dynamic=True,
-                            sizing_mode="stretch_width")
+        self._builders = {"Table": lambda: self.table_view, "Compare": lambda: self.compare_view,
+                          "Methodology": lambda: methodology_page(d),
+                          "Sources": lambda: sources_page(d),
+                          "Governance": lambda: self.governance_view,
+                          "Accessibility": lambda: accessibility_page(d)}
+        self._shown = {"Map": map_tab}
+        self._pages = {title: pn.Column(sizing_mode="stretch_width", name=title, margin=0)
+                       for title in self._builders}
+        pages = {"Map": pn.Column(map_tab, sizing_mode="stretch_width", margin=0), **self._pages}
+        # not dynamic: Panel's dynamic tabs take a hidden tab's models out of the document
+        # and send them all again when it is shown (2.4 MB for the map); the pages are made
+        # on first use instead (_open_page)
+        self.tabs = pn.Tabs(*((title, pages[title]) for title in TABS), dynamic=False,
+                            sizing_mode="stretch_width", stylesheets=[LAYOUT_CSS])
         self.tabs.param.watch(self._on_tab, "active")
         return self.tabs
+
+    def sidebar(self) -> pn.Column:
+        """The controls, and the button that shows and hides them on a narrow screen (on a
+        wide one the button is hidden and the controls always shown: layout.css)."""
+        self.controls_toggle = pn.widgets.Toggle(
+            label="Controls", value=False, css_classes=["controls-toggle"], color="primary",
+            width=SIDEBAR_WIDTH - 20, margin=(5, 10))
+        body = pn.Column(self.controls, css_classes=["controls-body"], margin=0,
+                         stylesheets=[LAYOUT_CSS])
+        self.controls_toggle.param.watch(
+            lambda ev: setattr(body, "css_classes",
+                               ["controls-body", *(["open"] if ev.new else [])]), "value")
+        return pn.Column(self.controls_toggle, body, css_classes=["sidebar"],
+                         stylesheets=[LAYOUT_CSS], margin=0, width=SIDEBAR_WIDTH)
 
     def template(self):
         """The page: a header, the controls, then the tabs. A plain Panel layout rather than a
@@ -163,7 +209,8 @@ class MapApp:
         header = html_pane(html("header.html", title=TITLE), sizing_mode="stretch_width",
                            margin=0)
         header.stylesheets = [*header.stylesheets, HEADER_CSS]
-        page = pn.Column(header, pn.Row(self.controls, self.main(), sizing_mode="stretch_width"),
+        page = pn.Column(header, pn.Row(self.sidebar(), self.main(), sizing_mode="stretch_width",
+                                        css_classes=["page-row"], stylesheets=[LAYOUT_CSS]),
                          sizing_mode="stretch_width")
         doc = pn.state.curdoc
         if doc is not None:

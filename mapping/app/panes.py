@@ -19,12 +19,15 @@ from mapping.maps.templating import render
 TEMPLATES = Path(__file__).with_name("templates")
 APP_CSS = (TEMPLATES / "app.css").read_text(encoding="utf-8")
 HEADER_CSS = (TEMPLATES / "header.css").read_text(encoding="utf-8")
+#: the page's layout at every width: a phone gets the map first, the controls behind a button
+LAYOUT_CSS = (TEMPLATES / "layout.css").read_text(encoding="utf-8")
 
-_SAFE_TAGS = {"a", "b", "strong", "em", "i", "p", "br", "span", "div", "ul", "ol", "li", "h2",
-              "h3", "h4", "table", "thead", "tbody", "tr", "th", "td", "caption", "small",
+_SAFE_TAGS = {"a", "b", "strong", "em", "i", "p", "br", "span", "div", "ul", "ol", "li", "h1",
+              "h2", "h3", "h4", "table", "thead", "tbody", "tr", "th", "td", "caption", "small",
+              "colgroup", "col",
               "abbr", "dl", "dt", "dd"}
 _SAFE_ATTRS = {"*": {"class", "title", "aria-hidden", "aria-label", "role", "scope", "id"},
-               "tr": {"data-code"},
+               "tr": {"data-code"}, "div": {"tabindex"},
                "span": {"style", "class", "aria-hidden", "title"}, "a": {"href"}}
 _STYLE_PROPS = {"background", "background-color", "width", "height", "display"}
 
@@ -51,5 +54,13 @@ def html_pane(text: str = "", **kw) -> pn.pane.HTML:
                         stylesheets=[APP_CSS], **kw)
 
 
+#: Markdown tables wrap their cells rather than run off a narrow screen
+MARKDOWN_CSS = """
+table { max-width: 100%; }
+th, td { overflow-wrap: anywhere; }
+"""
+
+
 def markdown_pane(text: str = "", **kw) -> pn.pane.Markdown:
+    kw["stylesheets"] = [*kw.get("stylesheets", []), MARKDOWN_CSS]
     return pn.pane.Markdown(text, renderer_options={"html": False}, **kw)

@@ -284,6 +284,24 @@ class AppState(SessionState):
             return None
         return tuple(float(v) for v in lvl.bounds[idx[0]])
 
+    def context_bounds(self, level: str, code: str) -> tuple[float, float, float, float] | None:
+        """What the map shows around a selected area, so that it is seen in its context: the
+        area's borough (an LSOA or a ward), or the boroughs in focus, all London when none (a
+        borough). ``None`` for an unknown area."""
+        area = self.area_bounds(level, code)
+        if area is None:
+            return None
+        if level == "borough":
+            outer = self.focus_bounds()
+        else:
+            t = self._data.levels[level].table
+            borough = t.loc[self._data.levels[level].codes == code, "borough_code"]
+            outer = self.area_bounds("borough", str(borough.iloc[0])) if len(borough) else None
+        if outer is None:
+            return area
+        return (min(area[0], outer[0]), min(area[1], outer[1]), max(area[2], outer[2]),
+                max(area[3], outer[3]))
+
     # -- table view -----------------------------------------------------------------------------
     def table(self, view: Choropleth | None = None) -> pd.DataFrame:
         """The rows the map shows (areas of the level, in the chosen boroughs if any), with the
@@ -512,9 +530,10 @@ class AppState(SessionState):
 
     def go_to(self, level: str, code: str) -> tuple[float, float, float, float] | None:
         """Select a search result: boroughs focus the map; wards and LSOAs switch to their
-        level and are selected. Returns the bounds to fly to."""
+        level and are selected. Returns the bounds to fly to (a ward or an LSOA in its
+        borough: :meth:`context_bounds`)."""
         if level == "borough":
             self.param.update(boroughs=[code], selected="" if self.level != "borough" else code)
             return self.focus_bounds()
         self.param.update(level=level, selected=code)
-        return self.area_bounds(level, code)
+        return self.context_bounds(level, code)

@@ -63,7 +63,9 @@ def run(args: argparse.Namespace) -> int:
     if not (processed / "manifest.json").exists():
         raise MappingError(f"no build found in {processed}: run `mapping build` first")
     load_outputs(processed, verify=True)  # refuse a damaged or edited build before serving it
-    env = {**os.environ, "MAPPING_PROCESSED_DIR": str(processed)}
+    # every asset (BokehJS, Panel's extensions and stylesheets) from this server, never a CDN,
+    # whatever the environment says: the app must work offline and make no third-party request
+    env = {**os.environ, "MAPPING_PROCESSED_DIR": str(processed), "BOKEH_RESOURCES": "server"}
     print(f"serving http://{args.address}:{args.port}/ from {processed}", flush=True)
     cmd = command(args)
     # replace this process with the server: one process to signal and to stop, no orphans

@@ -31,6 +31,10 @@ from mapping.maps.classify import NO_DATA_COLOUR
 
 WATER_COLOUR = "#c6dbef"
 OUTLINE_COLOUR = "#1a1a1a"
+#: borough names: dark text on a white box at this opacity, over any class colour
+LABEL_COLOUR = "#111111"
+LABEL_BOX_COLOUR = "#ffffff"
+LABEL_BOX_ALPHA = 0.72
 
 
 def to_mercator(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -110,14 +114,13 @@ def map_figure(x_range: tuple[float, float], y_range: tuple[float, float], *,
 def add_choropleth(fig, source: ColumnDataSource, mapper: LinearColorMapper,
                    tooltips: list[tuple[str, str]], *, line_width: float = 0.15,
                    fill_alpha: float = 1.0, visible: bool = True,
-                   formatters: dict | None = None):
-    """Draw ``source`` filled through ``mapper`` from its ``cls`` column; hover and tap on it.
+                   formatters: dict | None = None, tools: bool = True):
+    """Draw ``source`` filled through ``mapper`` from its ``cls`` column; hover and tap on it
+    (with ``tools=False`` the caller brings its own, see :func:`area_tools`).
 
     Tooltips must use ``@field`` references only (Bokeh escapes them); never ``{safe}``.
     """
-    for _, spec in tooltips:
-        if "{safe}" in spec:
-            raise ValueError("tooltips must not use {safe}: data strings must stay escaped")
+    check_tooltips(tooltips)
     renderer = fig.multi_polygons(
         "xs", "ys", source=source, fill_color={"field": "cls", "transform": mapper},
         fill_alpha=fill_alpha, line_color="#ffffff", line_width=line_width, line_alpha=0.6,
@@ -125,10 +128,29 @@ def add_choropleth(fig, source: ColumnDataSource, mapper: LinearColorMapper,
         nonselection_fill_alpha=fill_alpha, nonselection_line_alpha=0.6,
         hover_line_color="#000000", hover_line_width=2,
         hover_fill_color={"field": "cls", "transform": mapper}, visible=visible)
-    fig.add_tools(HoverTool(renderers=[renderer], tooltips=tooltips, visible=False,
-                            formatters=formatters or {}))
-    fig.add_tools(TapTool(renderers=[renderer]))
+    if tools:
+        fig.add_tools(HoverTool(renderers=[renderer], tooltips=tooltips, visible=False,
+                                formatters=formatters or {}))
+        fig.add_tools(TapTool(renderers=[renderer]))
     return renderer
+
+
+def check_tooltips(tooltips: list[tuple[str, str]]) -> None:
+    """Refuse a tooltip that would show a data string unescaped."""
+    for _, spec in tooltips:
+        if "{safe}" in spec:
+            raise ValueError("tooltips must not use {safe}: data strings must stay escaped")
+
+
+def area_tools(fig) -> tuple[HoverTool, TapTool]:
+    """One hover and one tap tool for a figure that draws one of several layers of areas at a
+    time: the caller points both at the visible layer (``renderers=[...]``). A tool per layer
+    would grow the toolbar with every layer, and only one tap tool can be active."""
+    hover = HoverTool(renderers=[], tooltips=[], visible=False)
+    tap = TapTool(renderers=[])
+    fig.add_tools(hover, tap)
+    fig.toolbar.active_tap = tap
+    return hover, tap
 
 
 def add_water(fig, xs: list, ys: list):
@@ -144,10 +166,14 @@ def add_outlines(fig, xs: list, ys: list, labels: dict | None = None):
     text = None
     if labels is not None:
         src = ColumnDataSource(labels)
-        text = fig.text("x", "y", text="name", source=src, text_font_size="9px",
-                        text_align="center", text_baseline="middle", text_color="#111111",
-                        text_font_style="bold", text_outline_color="#ffffff",
-                        background_fill_color=None)
+        # dark names on a light, mostly opaque box: readable on every class colour (at least
+        # 9:1 on the darkest). No text outline: Bokeh strokes it over the letters, which
+        # turns dark names white.
+        text = fig.text("x", "y", text="name", source=src, text_font_size="10px",
+                        text_align="center", text_baseline="middle", text_color=LABEL_COLOUR,
+                        text_font_style="bold", text_outline_color=None,
+                        background_fill_color=LABEL_BOX_COLOUR,
+                        background_fill_alpha=LABEL_BOX_ALPHA, padding=1, border_radius=2)
     return lines, text
 
 

@@ -9,9 +9,11 @@ it is, e.g. ``-0.769 score (standardised, higher = slower broadband)``):
   summary of the map): three significant figures below 100, one decimal with thousands
   separators from 100, and the percent sign against the number (``12.3%``, ``1,234.5``,
   ``0.0123``);
-* :func:`fmt` — a value in a table of figures (the app's area profile and comparison): three
-  decimals below 1, three significant figures to 1,000, whole numbers above, and the percent
-  sign after a space (``0.500``, ``12.3 %``, ``1,235``).
+* :func:`fmt` — a value in a table of figures (the app's area profile and comparison): the
+  same decimals for every value of a unit (percentages one, proportions and scores three;
+  other units whole numbers from 100, three significant figures below), and the percent sign
+  after a space (``0.500``, ``12.3 %``, ``20.0 %``, ``1,235``); percentiles as whole numbers
+  (:func:`percentile_text`).
 
 No value is ``None`` from :func:`value_text` and "no data" (:data:`NO_DATA`) from the others,
 and a value blanked by the small-count rule is "suppressed" (:data:`SUPPRESSED`): never
@@ -31,7 +33,8 @@ SUPPRESSED = "suppressed"
 PERCENT = "%"
 
 __all__ = ["NO_DATA", "PERCENT", "SUPPRESSED", "cell_text", "cell_texts", "fmt", "number_text",
-           "prose_share", "range_text", "shown_value", "value_text", "weight_text"]
+           "percentile_text", "prose_share", "range_text", "shown_value", "value_text",
+           "weight_text"]
 
 
 def _finite(value) -> bool:
@@ -61,16 +64,42 @@ def value_text(value: float | None, unit: str = "", with_unit: bool = True) -> s
     return text + unit_suffix(unit, percent=PERCENT)
 
 
+def _decimals(value: float, unit: str) -> int | None:
+    """Decimals of a figure in ``unit`` (``None``: three significant figures). One rule per
+    unit, so that the figures of a column read alike: percentages to one decimal (``20.0 %``
+    beside ``23.5 %``), proportions and scores to three (``0.500``)."""
+    if unit == PERCENT:
+        return 1
+    if unit == "proportion" or unit.startswith("score") or (unit == "" and abs(value) < 100):
+        return 3
+    if abs(value) >= 100:
+        return 0
+    return None
+
+
 def fmt(value: float | None, unit: str = "", with_unit: bool = True) -> str:
-    """``value`` in ``unit`` as a table of figures shows it (``"0.500"``, ``"12.3 %"``), or
-    "no data". ``with_unit=False`` keeps only a percent sign."""
+    """``value`` in ``unit`` as a table of figures shows it (``"0.500"``, ``"12.3 %"``,
+    ``"20.0 %"``, ``"1,235"``), or "no data". ``with_unit=False`` keeps only a percent sign."""
     if not _finite(value):
         return NO_DATA
-    a = abs(value)
-    text = f"{value:,.0f}" if a >= 1000 else f"{value:.3g}" if a >= 1 or a == 0 else f"{value:.3f}"
+    value = float(value)
+    places = _decimals(value, unit)
+    text = f"{value:.3g}" if places is None else f"{value:,.{places}f}"
+    if text.startswith("-") and float(text.replace(",", "")) == 0:
+        text = text[1:]  # no "-0.0"
     if not with_unit:
         return f"{text} {PERCENT}" if unit == PERCENT else text
     return text + unit_suffix(unit)
+
+
+def percentile_text(value: float | None, suppressed: bool = False) -> str:
+    """A percentile, 0 to 100, as a whole number (``"7"``, ``"100"``), or why there is
+    none."""
+    if suppressed:
+        return SUPPRESSED
+    if not _finite(value):
+        return NO_DATA
+    return f"{min(max(float(value), 0.0), 100.0):.0f}"
 
 
 def shown_value(value: float | None, unit: str = "", suppressed: bool = False) -> str:

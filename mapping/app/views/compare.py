@@ -8,10 +8,10 @@ import panel as pn
 import param
 
 from mapping.app.data import LEVELS
-from mapping.app.panes import html, html_pane, markdown_pane
+from mapping.app.panes import LAYOUT_CSS, html, html_pane, markdown_pane
 from mapping.app.store import AppState
 from mapping.outputs.catalogue import level_of_code
-from mapping.outputs.formatting import SUPPRESSED, shown_value
+from mapping.outputs.formatting import SUPPRESSED, percentile_text, shown_value
 
 BOROUGH_TITLES = {"borough": "Borough", "score": "Index score (pop.-weighted)",
                   "rank": "Rank (1 = most at risk)",
@@ -59,7 +59,7 @@ def compare_html(a: dict | None, b: dict | None, domains: dict[str, str]) -> str
                 cells.append({"text": SUPPRESSED})
             else:
                 cells.append({"text": shown_value(hit["value"], hit["unit"]),
-                              "pct": shown_value(hit["percentile"])})
+                              "pct": percentile_text(hit["percentile"])})
         rows.append((ind["label"], cells))
     heads = [None if p is None else {"name": p["name"], "code": p["code"],
                                      "level": LEVELS[p["level"]]} for p in profiles]
@@ -95,7 +95,8 @@ class Compare(pn.viewable.Viewer):
     def __panel__(self):
         return pn.Column(
             markdown_pane("## Compare two areas or boroughs"),
-            pn.Row(self.w_cmp_a, self.w_cmp_b), self.pane, markdown_pane(ALL_BOROUGHS),
+            pn.Row(self.w_cmp_a, self.w_cmp_b, css_classes=["wrap-row"],
+                   stylesheets=[LAYOUT_CSS]), self.pane, markdown_pane(ALL_BOROUGHS),
             self.borough_table, sizing_mode="stretch_width", name="Compare")
 
     def _on_active(self, ev) -> None:

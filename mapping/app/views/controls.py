@@ -23,6 +23,7 @@ from mapping.app.data import (
     LEVELS,
     NORMALISATIONS,
     is_earlier,
+    is_score,
 )
 from mapping.app.panes import escaped, html, html_pane
 from mapping.app.store import AppState
@@ -82,11 +83,18 @@ class Controls(pn.viewable.Viewer):
                                                   options=_options(AGGREGATIONS), **WIDE)
         self.w_reset = pn.widgets.Button(label="Reset to the published index", **WIDE)
         self.weights_text = html_pane(**WIDE)
+        #: why the weights (and the method) are off while the map shows something else
+        self.weights_note = html_pane(visible=False, **WIDE)
         self.w_search = pn.widgets.TextInput(
-            label="Find an area", placeholder="LSOA code or name, ward, borough — press Enter",
-            **WIDE)
-        self.w_results = pn.widgets.Select(label="Matches (choose one to go there)", options=[],
-                                           size=6, visible=False, **WIDE)
+            label="Find an area (then press Enter)",
+            placeholder="LSOA code or name, ward, borough", **WIDE)
+        # a list of radio buttons, not a list box: long names wrap instead of being cut off,
+        # and nothing is chosen until a person chooses (no blank first option)
+        self.results_title = html_pane(html("results_title.html"), visible=False,
+                                       margin=(0, 10), **WIDE)
+        self.w_results = pn.widgets.RadioBoxGroup(
+            options=[], value=None, visible=False,
+            css_classes=["search-results"], stylesheets=[a11y.RESULTS_CSS], **WIDE)
         self.search_note = html_pane(**WIDE)
         self.w_libraries = pn.widgets.Checkbox.from_param(sp.libraries,
                                                           label="Show public libraries")
@@ -109,7 +117,9 @@ class Controls(pn.viewable.Viewer):
         sp.watch(self._on_weights, "weights")
         sp.watch(self._on_level, "level")
         sp.watch(self._render_weights, list(s.VIEW))
+        sp.watch(self._on_measure, "measure")
         self._render_weights()
+        self._on_measure()
         self._on_focus()
 
     def __panel__(self):
@@ -118,9 +128,10 @@ class Controls(pn.viewable.Viewer):
     def widgets(self) -> list:
         return [
             self.w_measure, pn.pane.Markdown("**Areas**", margin=(0, 10)), self.w_level,
-            self.w_search, self.search_note, self.w_results,
+            self.w_search, self.search_note, self.results_title, self.w_results,
             self.w_boroughs, self.w_rescale, self.w_pack,
-            pn.Card(*self.w_weights, self.weights_text, self.w_norm, self.w_agg, self.w_reset,
+            pn.Card(self.weights_note, *self.w_weights, self.weights_text, self.w_norm,
+                    self.w_agg, self.w_reset,
                     title="Weights and method", collapsed=False, **WIDE),
             pn.Card(self.w_scheme, self.w_k, self.w_palette, title="Classes and colours",
                     collapsed=True, **WIDE),
@@ -171,6 +182,22 @@ class Controls(pn.viewable.Viewer):
             self.w_measure.groups = groups
 
     # -- weights ----------------------------------------------------------------------------
+    def _on_measure(self, *_events) -> None:
+        """The domain weights and the way domains are combined change the composite index
+        only, the normalisation the index and its domain scores: the controls that would do
+        nothing to the measure on the map are disabled, and a note says why."""
+        s = self.store
+        index = s.measure == INDEX_MEASURE
+        for w in self.w_weights:
+            w.disabled = not index
+        self.w_agg.disabled = not index
+        self.w_norm.disabled = not is_score(s.measure)
+        self.weights_note.visible = not index
+        if not index:
+            self.weights_note.object = html(
+                "weights_note.html", index=s.measure_label(INDEX_MEASURE),
+                measure=s.measure_label())
+
     def _on_weight_widget(self, _ev) -> None:
         self.store.weights = [float(w.value) for w in self.w_weights]
 
@@ -191,14 +218,14 @@ class Controls(pn.viewable.Viewer):
     def _on_search(self, ev) -> None:
         results = self.store.search(ev.new)
         self._results = {label: (lvl, code) for label, lvl, code in results}
+        self.w_results.value = None
         if not results:
-            self.w_results.visible = False
+            self.w_results.visible = self.results_title.visible = False
             self.search_note.object = html("note.html", text="No match.") if ev.new.strip() \
                 else ""
             return
-        self.w_results.options = ["", *self._results]
-        self.w_results.value = ""
-        self.w_results.visible = True
+        self.w_results.options = list(self._results)
+        self.w_results.visible = self.results_title.visible = True
         self.search_note.object = html("note.html", text=f"{len(results)} match(es).")
         if len(results) == 1:
             self.w_results.value = results[0][0]
@@ -209,8 +236,7 @@ class Controls(pn.viewable.Viewer):
             return
 
         def go() -> None:
-            bounds = self.store.go_to(*target)
-            self.map.fly(bounds, pad=0.06 if target[0] == "borough" else 0.6)
+            self.map.fly(self.store.go_to(*target))
 
         with_document_lock(go)
 

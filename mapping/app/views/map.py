@@ -44,6 +44,15 @@ return (value + 1) + " of " + k + (labels[value] ? " (" + labels[value] + ")" : 
 """
 
 
+def tooltips(level: str) -> list[tuple[str, str]]:
+    """The hover text of an area of ``level`` (``@field`` references only: Bokeh escapes
+    them)."""
+    rows = [("Area", "@name"), ("Code", "@code")]
+    if level != "borough":
+        rows.append(("Borough", "@borough"))
+    return [*rows, ("Value", "@value{custom}"), ("Class", "@cls{custom}")]
+
+
 def fit_ranges(bounds, aspect: float = ASPECT, pad: float = 0.06, min_span: float = MIN_SPAN):
     """x and y ranges showing ``bounds`` (minx, miny, maxx, maxy) in a frame of ``aspect``."""
     x0, y0, x1, y1 = bounds
@@ -81,8 +90,6 @@ class MapPanel(pn.viewable.Viewer):
         s, d = self.store, self.store.data
         self.sources: dict[str, ColumnDataSource] = {}
         self.renderers: dict[str, object] = {}
-        self._class_formatters: list = []
-        self._value_formatters: list = []
         self._syncing = False
         xr, yr = fit_ranges(self.london_bounds())
         fig = bm.map_figure(xr, yr)
@@ -97,6 +104,14 @@ class MapPanel(pn.viewable.Viewer):
             self._add_tiles()
         self.water = bm.add_water(fig, *d.thames)
         self.mapper = bm.class_mapper(["#ffffff"] * s.k)
+        # one hover and one tap tool, pointed at the level shown (never one per level)
+        self.hover, self.tap = bm.area_tools(fig)
+        self.class_fmt = CustomJSHover(args={"mapper": self.mapper, "labels": []},
+                                       code=CLASS_JS)
+        self.value_fmt = CustomJSHover(args={"src": None, "mapper": self.mapper,
+                                             "unit": s.measure_unit()}, code=VALUE_JS)
+        self.hover.formatters = {"@value": self.value_fmt, "@cls": self.class_fmt}
+        self._tools_level = ""
         self._ensure_level(s.level)
         b = d.boroughs
         self.outlines, self.labels = bm.add_outlines(
@@ -108,9 +123,10 @@ class MapPanel(pn.viewable.Viewer):
             fig, {"x": lib["x"].to_numpy(np.float32), "y": lib["y"].to_numpy(np.float32),
                   "name": lib["name"].tolist(), "source": lib["source"].tolist()},
             visible=s.libraries)
-        self.pane = pn.pane.Bokeh(fig, sizing_mode="stretch_width", min_width=500, margin=(0, 5))
+        self.pane = pn.pane.Bokeh(fig, sizing_mode="stretch_width", min_width=280, margin=(0, 5))
         s.param.watch(self._on_view, list(s.VIEW))
         s.param.watch(self._on_boroughs, "boroughs")
+        s.param.watch(self._on_level, "level")
         s.param.watch(lambda _: self.sync_selection(), "selected")
         s.param.watch(lambda ev: setattr(self.lib_renderer, "visible", ev.new), "libraries")
         s.param.watch(self._on_tiles, "tiles")
@@ -139,34 +155,31 @@ class MapPanel(pn.viewable.Viewer):
             "cls": np.zeros(n, dtype=np.uint8),
             "value": np.zeros(n, dtype=np.float32),
         })
-        tooltips = [("Area", "@name"), ("Code", "@code")]
-        if level != "borough":
-            tooltips.append(("Borough", "@borough"))
-        tooltips += [("Value", "@value{custom}"), ("Class", "@cls{custom}")]
-        class_fmt = CustomJSHover(args={"mapper": self.mapper, "labels": []}, code=CLASS_JS)
-        self._class_formatters.append(class_fmt)
-        value_fmt = CustomJSHover(args={"src": src, "mapper": self.mapper,
-                                        "unit": self.store.measure_unit()}, code=VALUE_JS)
-        self._value_formatters.append(value_fmt)
-        formatters = {"@value": value_fmt, "@cls": class_fmt}
-        renderer = bm.add_choropleth(self.fig, src, self.mapper, tooltips,
+        renderer = bm.add_choropleth(self.fig, src, self.mapper, tooltips(level),
                                      line_width=0.15 if level == "lsoa" else 0.4,
                                      fill_alpha=0.72 if self.store.tiles else 1.0,
-                                     formatters=formatters)
-        # keep areas under the outlines and labels drawn later
-        self.fig.renderers.remove(renderer)
-        first_overlay = next((i for i, r in enumerate(self.fig.renderers)
+                                     tools=False)
+        # keep areas under the outlines and labels drawn later: one reassignment, so that the
+        # renderer never leaves the document in between (it would be sent twice)
+        others = [r for r in self.fig.renderers if r is not renderer]
+        first_overlay = next((i for i, r in enumerate(others)
                               if r in (getattr(self, "outlines", None),
-                                       getattr(self, "labels", None))), None)
-        if first_overlay is None:
-            self.fig.renderers.append(renderer)
-        else:
-            self.fig.renderers.insert(first_overlay, renderer)
-        self.fig.renderers = list(self.fig.renderers)
+                                       getattr(self, "labels", None))), len(others))
+        self.fig.renderers = [*others[:first_overlay], renderer, *others[first_overlay:]]
         src.selected.on_change("indices", partial(self._on_tap, level))
         self.sources[level] = src
         self.renderers[level] = renderer
         return renderer
+
+    def _point_tools(self, level: str) -> None:
+        """The hover and tap tools act on the level shown, and only on it."""
+        if self._tools_level == level:
+            return
+        self._tools_level = level
+        renderer = self.renderers[level]
+        self.hover.update(renderers=[renderer], tooltips=tooltips(level))
+        self.tap.renderers = [renderer]
+        self.value_fmt.args = {**self.value_fmt.args, "src": self.sources[level]}
 
     # -- colours ----------------------------------------------------------------------------
     def _on_view(self, *_events) -> None:
@@ -190,14 +203,14 @@ class MapPanel(pn.viewable.Viewer):
         src.data.update(cls=cls.astype(np.uint8), value=view.values.astype(np.float32))
         bm.set_classes(self.mapper, view.classes.colours)
         labels = list(view.classes.labels)
-        for fmt_model in self._class_formatters:
-            if fmt_model.args.get("labels") != labels:
-                fmt_model.args = {**fmt_model.args, "labels": labels}
-        for fmt_model in self._value_formatters:  # (a change of arguments re-walks the document)
-            if fmt_model.args.get("unit") != view.unit:
-                fmt_model.args = {**fmt_model.args, "unit": view.unit}
+        if self.class_fmt.args.get("labels") != labels:
+            self.class_fmt.args = {**self.class_fmt.args, "labels": labels}
+        # (a change of arguments re-walks the document: only when they change)
+        if self.value_fmt.args.get("unit") != view.unit:
+            self.value_fmt.args = {**self.value_fmt.args, "unit": view.unit}
         for level, r in self.renderers.items():
             r.visible = level == s.level
+        self._point_tools(s.level)
         self.sync_selection()
         return view
 
@@ -228,7 +241,15 @@ class MapPanel(pn.viewable.Viewer):
         self.fig.y_range.update(start=y0, end=y1)
 
     def fly_to_area(self, level: str, code: str) -> None:
-        self.fly(self.store.area_bounds(level, code), pad=0.6)
+        """Show the area ``code`` of ``level`` in its context (its borough; a borough among
+        the boroughs in focus): never zoomed into the area alone."""
+        self.fly(self.store.context_bounds(level, code))
+
+    def _on_level(self, ev) -> None:
+        """A level change shows the (carried) selection in its context at the new level: not
+        the zoom of the old selection, which at a coarser level shows one enlarged area."""
+        if self.store.selected:
+            self.fly_to_area(ev.new, self.store.selected)
 
     def home(self) -> None:
         self.fly(self.london_bounds())

@@ -11,7 +11,7 @@ import param
 from mapping.app.data import LEVELS
 from mapping.app.panes import html, html_pane
 from mapping.app.store import AppState
-from mapping.outputs.formatting import shown_value, weight_text
+from mapping.outputs.formatting import percentile_text, shown_value, weight_text
 
 #: what a percentile is computed among, per level
 AMONG = {"lsoa": "London LSOAs", "ward": "London wards", "borough": "boroughs"}
@@ -33,7 +33,7 @@ def profile_html(p: dict) -> str:
                    "label": i["label"] + (" (validation)" if i["domain"] == "validation"
                                           else ""),
                    "value": shown_value(i["value"], i["unit"], i.get("suppressed", False)),
-                   "percentile": shown_value(i["percentile"], "", i.get("suppressed", False)),
+                   "percentile": percentile_text(i["percentile"], i.get("suppressed", False)),
                    "vintage": i["vintage"]} for i in p["indicators"]]
     sup = p.get("support")
     support = None if not sup else {

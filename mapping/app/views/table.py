@@ -17,6 +17,16 @@ from mapping.app.store import AppState
 from mapping.app.views.map import MapPanel, with_document_lock
 from mapping.outputs.formatting import cell_text, cell_texts
 
+PAGE_SIZE = 20
+MIN_COLUMN_WIDTH = 96  # px
+#: column titles wrap rather than widen their column; no word is split
+TABLE_CSS = """
+.tabulator .tabulator-header .tabulator-col .tabulator-col-content .tabulator-col-title {
+  white-space: normal !important; text-overflow: clip !important; overflow-wrap: break-word; }
+.tabulator .tabulator-header .tabulator-col { height: auto !important; }
+.tabulator .tabulator-header .tabulator-headers { display: flex; align-items: stretch; }
+.tabulator .tabulator-row .tabulator-cell { white-space: normal; overflow-wrap: break-word; }
+"""
 TITLES = {"code": "Code", "name": "Name", "ward": "Ward", "borough": "Borough",
           "population": "Residents", "class": "Map class", "class_number": "Class (1 = lowest)",
           "rank": "Rank (1 = most at risk)"}
@@ -43,16 +53,20 @@ class TableView(pn.viewable.Viewer):
             callback=self._csv, filename="london-digital-exclusion.csv",
             label="Download this table (CSV with sources)", color="primary",
             embed=False, sizing_mode="stretch_width")
-        # the value cell shows the word "suppressed" (or "no data"), never blank or NaN: its
+        # the columns share the width of the page (titles wrap): no column is cut off. The
+        # value cell shows the word "suppressed" (or "no data"), never blank or NaN: its
         # text column is made by the store, the formatter (one model, made once) shows it
         self.table = pn.widgets.Tabulator(
-            pagination="remote", page_size=20, show_index=False, disabled=True,
+            pagination="remote", page_size=PAGE_SIZE, show_index=False, disabled=True,
             header_filters=True, sizing_mode="stretch_width", selectable=1,
-            layout="fit_data_table",
+            layout="fit_columns", stylesheets=[TABLE_CSS],
+            # no column narrower than a word: on a phone the table scrolls sideways instead
+            configuration={"columnDefaults": {"minWidth": MIN_COLUMN_WIDTH}},
             formatters={"value": HTMLTemplateFormatter(template="<%- value_text %>")},
             hidden_columns=["value_text", "value_suppressed"])
         self.table.on_click(self._on_click)
         s.param.watch(self._update, [*s.VIEW, "boroughs"])
+        s.param.watch(lambda _: self.show_selected(), "selected")
         self.update()
 
     def __panel__(self):
@@ -75,6 +89,32 @@ class TableView(pn.viewable.Viewer):
                                    level=LEVELS[s.level], label=view.label)
         self.download.filename = re.sub(r"[^a-z0-9_.-]+", "-", (
             f"london-digital-exclusion-{s.measure}-{s.level}.csv").lower())
+        self.show_selected()
+
+    def show_selected(self, resend: bool = False) -> None:
+        """The selected area's row is highlighted, and its page is the one shown. The page is
+        set before the selection (Panel maps a selection to rows of the page shown). With
+        ``resend`` both are sent again even if unchanged: a table drawn for the first time
+        starts on its first page, without the selection (:meth:`reveal`)."""
+        t = self.table.value
+        code = self.store.selected
+        hit = [] if t is None or not code else [int(i) for i in
+                                                 (t.index[t["code"] == code])]
+        if hit:
+            page = hit[0] // PAGE_SIZE + 1
+            if self.table.page != page:
+                self.table.page = page
+            elif resend:
+                self.table.param.trigger("page")
+        if list(self.table.selection) != hit:
+            self.table.selection = hit
+        elif resend and hit:
+            self.table.param.trigger("selection")
+
+    def reveal(self) -> None:
+        """The tab is shown: its selected row on its page, highlighted (after the table is
+        drawn, under the document lock)."""
+        with_document_lock(lambda: self.show_selected(resend=True))
 
     def _csv(self):
         if self.on_download is not None:
