@@ -31,6 +31,7 @@ from mapping.app.data import (
     score_column,
 )
 from mapping.app.state import SessionState
+from mapping.app.store_needs import MAIN_NEED, NeedsMixin
 from mapping.index.engine import INDEX_COLUMN
 from mapping.index.ranking import ranks
 from mapping.index.rollup import rollup
@@ -41,11 +42,6 @@ from mapping.outputs.catalogue import LEVELS as CATALOGUE_LEVELS
 from mapping.outputs.formatting import SUPPRESSED, fmt, range_text, weight_text
 
 MAX_SEARCH_RESULTS = 25
-#: The categorical map of need types (DR-0011) and its colours: Okabe and Ito's
-#: colour-blind-safe qualitative palette, then a light grey for "no single need stands out".
-MAIN_NEED = "main_need"
-NEED_COLOURS = ("#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#F0E442")
-NONE_COLOUR = "#d9d9d9"
 _CODE_RE = re.compile(r"^E0[0-9]{7}$")
 
 
@@ -93,7 +89,7 @@ def csv_safe_comment(line: str) -> str:
     return line.replace("\r", " ").replace("\n", " ")
 
 
-class AppState(SessionState):
+class AppState(NeedsMixin, SessionState):
     """One session's store: its state parameters and the data derived from them."""
 
     def __init__(self, data, **params):
@@ -209,29 +205,6 @@ class AppState(SessionState):
                           len(vals), self.suppressed_mask())
         self._view_cache = (key, view)
         return view
-
-    def beyond_walk(self, level: str) -> pd.Series:
-        """Residents of high-risk LSOAs farther than the session's walking distance from a
-        support place, per area of ``level`` (area code index; DR-0011)."""
-        lsoa = self._data.levels["lsoa"].table
-        far = lsoa["high_risk"].astype(bool) & (lsoa["nearest_support_m"] > self.walk_m)
-        counts = lsoa["population"].where(far, 0)
-        key = code_col(level)
-        return counts.groupby(lsoa[key]).sum().astype("int64")
-
-    def _need_classes(self, vals: np.ndarray) -> Classes:
-        """Classes of the categorical "main need" map: one colour-blind-safe colour per need
-        type, grey for "no single need stands out" (DR-0011)."""
-        needs = self._data.needs
-        codes = [n.code for n in needs.needs]
-        main = self._data.levels[self.level].table["main_need"].astype(str).to_numpy()
-        lookup = {c: i for i, c in enumerate(codes)}
-        none = len(codes)
-        classes = np.array([lookup.get(m, none) for m in main], dtype=np.int64)
-        classes = np.where(np.isnan(vals), none + 1, classes)  # outside the frame: no data
-        colours = (*NEED_COLOURS[:len(codes)], NONE_COLOUR)
-        labels = (*(n.label for n in needs.needs), needs.label("none"))
-        return Classes(classes, tuple(float(i) for i in range(len(colours))), colours, labels)
 
     def suppressed_mask(self, measure: str | None = None, level: str | None = None) -> np.ndarray:
         """True for the areas whose value of ``measure`` the disclosure rule blanked (the
@@ -455,31 +428,6 @@ class AppState(SessionState):
         info["default_method"] = self.is_default_method()
         info["support"] = self._profile_support(row, level)
         return info
-
-    def _profile_support(self, row: pd.Series, level: str) -> dict | None:
-        """The area's need types and support gap (DR-0011), or None for a build without."""
-        needs = self._data.needs
-        if needs is None or "main_need" not in row.index:
-            return None
-        known = {n.code for n in needs.needs}
-        main = str(row["main_need"])
-        listed = [c for c in str(row.get("needs", "")).split(";") if c in known and c != main]
-        out = {"main": needs.label(main) if main in known else needs.label("none"),
-               "also": [needs.label(c) for c in listed],
-               "support": [s.label for s in needs.support_for(main)] if main in known else [],
-               "distance_m": float(row.get("nearest_support_m", float("nan"))),
-               "walk_m": float(self.walk_m), "level": level}
-        if level == "lsoa":
-            out["nearest"] = str(row.get("nearest_support", ""))
-            out["nearest_type"] = str(row.get("nearest_support_type", ""))
-            out["high_risk"] = bool(row.get("high_risk", False))
-        else:
-            out["beyond"] = int(self.beyond_walk(level).get(row[code_col(level)], 0))
-            out["high_risk_residents"] = int(row.get("high_risk_residents", 0))
-            common = str(row.get("most_common_need", "none"))
-            out["common"] = needs.label(common) if common in known else ""
-            out["common_n"] = int(row.get("most_common_need_lsoas", 0))
-        return out
 
     def _profile_indicators(self, lvl, row, i: int) -> list[dict]:
         d = self._data

@@ -27,14 +27,7 @@ from jsonschema.validators import extend
 
 from mapping.index import methods
 from mapping.index.spec import (
-    DomainSpec,
-    FrameSpec,
-    ImputationSpec,
     IndexSpec,
-    IndicatorSpec,
-    LevelSpec,
-    OutlierSpec,
-    RobustnessSpec,
     SpecError,
 )
 
@@ -435,67 +428,13 @@ def _method_problems(data: Mapping[str, Any]) -> list[str]:
     return out
 
 
-# ---------------------------------------------------------------------------------------------
-# Building the dataclasses
-# ---------------------------------------------------------------------------------------------
-
-
-def _defaults(node_name: str) -> dict[str, Any]:
-    """Defaults of a table, as the schema records them."""
-    doc = schema()
-    node = doc["properties"][node_name]
-    props = _resolve(node).get("properties", {})
-    return {k: _resolve(v)["default"] for k, v in props.items() if "default" in _resolve(v)}
-
-
-def _level(raw: Mapping[str, Any], default_norm: str) -> LevelSpec:
-    v = {**_defaults("indicator_level"), "normalisation": default_norm, **raw}
-    ref = v["reference"]
-    return LevelSpec(normalisation=v["normalisation"], range=(float(v["range"][0]),
-                                                              float(v["range"][1])),
-                     reference=ref if isinstance(ref, str) else float(ref),
-                     distance=v["distance"], aggregation=v["aggregation"],
-                     geometric_offset=float(v["geometric_offset"]))
-
-
 def check_spec(data: Mapping[str, Any], source: str = "<dict>",
                known_indicators: Collection[str] | None = None) -> IndexSpec:
     """Check plain data in the file layout and build an :class:`IndexSpec` (see
     :func:`mapping.index.spec.spec_from_dict`)."""
+    from mapping.index.spec_build import build_spec  # noqa: PLC0415 (it reads this schema)
+
     problems = structure_problems(data) + rule_problems(data, known_indicators)
     if problems:
         raise SpecError(source, problems)
-    idx = data["index"]
-    ind_level = _level(data.get("indicator_level", {}), "minmax")
-    dom_level = _level(data.get("domain_level", {}), "none")
-    im = {**_defaults("imputation"), **data.get("imputation", {})}
-    ou = {**_defaults("outliers"), **data.get("outliers", {})}
-    ro = {**_defaults("robustness"), "normalisations": [ind_level.normalisation],
-          "aggregations": [dom_level.aggregation], **data.get("robustness", {})}
-    fr = {**_defaults("frame"), **data.get("frame", {})}
-    domains = tuple(
-        DomainSpec(d["code"], d.get("name", d["code"]), float(d["weight"]), tuple(
-            IndicatorSpec(i["code"], i["direction"], float(i["weight"]),
-                          None if i.get("reference") is None else float(i["reference"]))
-            for i in d["indicators"]))
-        for d in data["domains"])
-    return IndexSpec(
-        name=idx["name"], version=idx["version"], unit_id=idx["unit_id"],
-        description=idx.get("description", ""), unit_name=idx.get("unit_name"),
-        group_column=idx.get("group_column"), population_column=idx.get("population_column"),
-        normalise_weights=idx.get("normalise_weights", False),
-        frame=FrameSpec(kind=fr["kind"], codes=tuple(fr["codes"])),
-        imputation=ImputationSpec(method=im["method"], within=im["within"],
-                                  max_missing_share=float(im["max_missing_share"])),
-        outliers=OutlierSpec(method=ou["method"], max_points=ou["max_points"],
-                             skew_threshold=float(ou["skew_threshold"]),
-                             kurtosis_threshold=float(ou["kurtosis_threshold"]),
-                             on_failure=ou["on_failure"]),
-        indicator_level=ind_level, domain_level=dom_level,
-        robustness=RobustnessSpec(draws=ro["draws"], seed=ro["seed"],
-                                  concentration=float(ro["concentration"]),
-                                  normalisations=tuple(ro["normalisations"]),
-                                  aggregations=tuple(ro["aggregations"]),
-                                  exclude_one_indicator=ro["exclude_one_indicator"],
-                                  unstable_width=float(ro["unstable_width"])),
-        domains=domains, source=source)
+    return build_spec(data, source)
