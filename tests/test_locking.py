@@ -70,6 +70,20 @@ def frozen_build(data_dir, tmp_path):
         proc.stderr.close()
 
 
+def resume_then_finish(first, waiter, timeout: float) -> tuple[str, str]:
+    """Once ``waiter`` says it is waiting for the frozen ``first``, let ``first`` go on and
+    finish, then collect ``waiter``'s output (killed if it hangs)."""
+    try:
+        read_until(waiter, f"waiting up to 600 s for pid {first.pid}")
+        os.kill(first.pid, signal.SIGCONT)
+        assert first.wait(300) == 0, first.stderr.read()
+        return waiter.communicate(timeout=timeout)
+    finally:
+        if waiter.poll() is None:
+            waiter.kill()
+            waiter.communicate()
+
+
 def test_a_second_build_fails_naming_the_first_or_waits_for_it(frozen_build, data_dir):
     first, out = frozen_build
     t0 = time.monotonic()
@@ -87,15 +101,7 @@ def test_a_second_build_fails_naming_the_first_or_waits_for_it(frozen_build, dat
     assert not (out / PROCESSED).exists()  # and wrote nothing
 
     third = start("build", "--data-dir", str(data_dir), "--out-dir", str(out), "--wait", "600")
-    try:
-        read_until(third, f"waiting up to 600 s for pid {first.pid}")
-        os.kill(first.pid, signal.SIGCONT)
-        assert first.wait(300) == 0, first.stderr.read()
-        _, err3 = third.communicate(timeout=300)
-    finally:
-        if third.poll() is None:
-            third.kill()
-            third.communicate()
+    _, err3 = resume_then_finish(first, third, timeout=300)
     assert third.returncode == 0, err3
     assert "build complete" in err3
     load_outputs(out / PROCESSED, verify=True)
@@ -118,15 +124,7 @@ def test_a_release_waits_for_or_fails_on_a_build_of_the_same_folder(frozen_build
     assert "Traceback" not in refused.stderr
     assert not (out / "releases").exists()
     waiting = start(*args, "--wait", "600")
-    try:
-        read_until(waiting, f"waiting up to 600 s for pid {first.pid}")
-        os.kill(first.pid, signal.SIGCONT)
-        assert first.wait(300) == 0
-        text, err = waiting.communicate(timeout=120)
-    finally:
-        if waiting.poll() is None:
-            waiting.kill()
-            waiting.communicate()
+    text, err = resume_then_finish(first, waiting, timeout=120)
     assert waiting.returncode == 0, err
     assert "released v1.0.0" in text
     assert (out / "releases" / "v1.0.0" / "release.json").is_file()

@@ -8,6 +8,7 @@ no scripts), shown in a sandboxed iframe so that nothing in it can reach the app
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from pathlib import Path
 
@@ -130,8 +131,10 @@ def _measure_label(data: AppData, measure: str) -> str:
     return str(data.indicators.get(measure, {}).get("label", measure))
 
 
+@functools.lru_cache(maxsize=4)
 def validation_markdown(data: AppData) -> str:
-    """The Validation section: figures from the build, what they mean, and the caveats."""
+    """The Validation section: figures from the build, what they mean, and the caveats.
+    Made once per loaded build (``AppData`` is shared and never modified), not per session."""
     figures = validation_figures(data)
     if figures is None:
         return ("## Validation\n\nThis build has no validation figures "

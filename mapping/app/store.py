@@ -309,9 +309,8 @@ class AppState(NeedsMixin, SessionState):
         t = self._data.levels[self.level].table.set_index(code_col(self.level))
         if needs is not None and "main_need" in t.columns:
             # the need types and support gap of every area shown (DR-0011)
-            known = {n.code: n.label for n in needs.needs}
             table["main_need"] = table["code"].map(t["main_need"]).map(
-                lambda c: known.get(c, "none stands out"))
+                lambda c: needs.label(c, none="none stands out"))
             table["nearest_support_m"] = table["code"].map(t["nearest_support_m"])
             if self.level == "lsoa":
                 table["nearest_support"] = table["code"].map(t["nearest_support"])
@@ -375,11 +374,10 @@ class AppState(NeedsMixin, SessionState):
         needs, boro = self._data.needs, self._data.levels["borough"].table
         if needs is not None and "residents_beyond_walk" in boro.columns:
             b = boro.set_index("borough_code")
-            known = {n.code for n in needs.needs}
             out["beyond_walk"] = out["borough_code"].map(self.beyond_walk("borough")).fillna(
                 0).astype("int64")
             out["common_need"] = out["borough_code"].map(b["most_common_need"]).map(
-                lambda c: needs.label(c) if c in known else "none stands out")
+                lambda c: needs.label(c, none="none stands out"))
         return out.sort_values("rank").reset_index(drop=True)
 
     # -- profile --------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from mapping.app.data import code_col
+from mapping.geography.support import residents_beyond
 from mapping.maps.classify import Classes
 
 #: The categorical map of need types (DR-0011) and its colours: Okabe and Ito's
@@ -25,10 +26,9 @@ class NeedsMixin:
         """Residents of high-risk LSOAs farther than the session's walking distance from a
         support place, per area of ``level`` (area code index; DR-0011)."""
         lsoa = self._data.levels["lsoa"].table
-        far = lsoa["high_risk"].astype(bool) & (lsoa["nearest_support_m"] > self.walk_m)
-        counts = lsoa["population"].where(far, 0)
-        key = code_col(level)
-        return counts.groupby(lsoa[key]).sum().astype("int64")
+        counts = residents_beyond(lsoa["nearest_support_m"], lsoa["population"],
+                                  lsoa["high_risk"], self.walk_m)
+        return counts.groupby(lsoa[code_col(level)]).sum().astype("int64")
 
     def _need_classes(self, vals: np.ndarray) -> Classes:
         """Classes of the categorical "main need" map: one colour-blind-safe colour per need
@@ -49,12 +49,10 @@ class NeedsMixin:
         needs = self._data.needs
         if needs is None or "main_need" not in row.index:
             return None
-        known = {n.code for n in needs.needs}
         main = str(row["main_need"])
-        listed = [c for c in str(row.get("needs", "")).split(";") if c in known and c != main]
-        out = {"main": needs.label(main) if main in known else needs.label("none"),
-               "also": [needs.label(c) for c in listed],
-               "support": [s.label for s in needs.support_for(main)] if main in known else [],
+        out = {"main": needs.label(main),
+               "also": needs.labels(row.get("needs", ""), skip=main),
+               "support": [s.label for s in needs.support_for(main)],
                "distance_m": float(row.get("nearest_support_m", float("nan"))),
                "walk_m": float(self.walk_m), "level": level}
         if level == "lsoa":
@@ -65,6 +63,6 @@ class NeedsMixin:
             out["beyond"] = int(self.beyond_walk(level).get(row[code_col(level)], 0))
             out["high_risk_residents"] = int(row.get("high_risk_residents", 0))
             common = str(row.get("most_common_need", "none"))
-            out["common"] = needs.label(common) if common in known else ""
+            out["common"] = needs.label(common, none="")
             out["common_n"] = int(row.get("most_common_need_lsoas", 0))
         return out

@@ -406,7 +406,3 @@ def top_decile_changes(new: pd.Series, old: pd.Series, groups: pd.Series) -> pd.
     frame["moved_out"] = [i in top_old and i not in top_new for i in new.index]
     frame["in_both"] = [i in top_old and i in top_new for i in new.index]
     return frame.groupby("group")[["moved_in", "moved_out", "in_both"]].sum().astype(int)
-
-
-def candidate_names(candidates: Candidates) -> Sequence[str]:
-    return [c.name for c in candidates.candidates]

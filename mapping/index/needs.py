@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from mapping.errors import DataValidationError, Problem
+from mapping.index.ranking import percentiles
 from mapping.index.spec import SPECS_DIR
 
 NEEDS_FILE = SPECS_DIR / "needs.toml"
@@ -58,16 +59,23 @@ class NeedTable:
     walk_m: float
     source: str
 
-    def label(self, code: str) -> str:
-        if code == NONE_STANDS_OUT:
-            return NONE_LABEL
-        return next(n.label for n in self.needs if n.code == code)
+    @property
+    def codes(self) -> set[str]:
+        return {n.code for n in self.needs}
 
-    def support_for(self, code: str) -> list[Support]:
-        if code == NONE_STANDS_OUT:
-            return []
-        need = next(n for n in self.needs if n.code == code)
-        return [self.support[s] for s in need.support]
+    def label(self, code: object, none: str = NONE_LABEL) -> str:
+        """The label of a need code; ``none`` for ``none`` (or anything not in the table)."""
+        return next((n.label for n in self.needs if n.code == code), none)
+
+    def labels(self, codes: object, skip: object = None) -> list[str]:
+        """Labels of the known codes in a ``;``-separated list (the build's ``needs``),
+        leaving out ``skip``."""
+        return [self.label(c) for c in str(codes).split(";") if c in self.codes and c != skip]
+
+    def support_for(self, code: object) -> list[Support]:
+        """The kinds of support that fit a need (none for ``none`` or an unknown code)."""
+        need = next((n for n in self.needs if n.code == code), None)
+        return [self.support[s] for s in need.support] if need else []
 
     @property
     def indicators(self) -> list[str]:
@@ -133,20 +141,19 @@ def load_needs(path: str | Path = NEEDS_FILE, known: set[str] | None = None) -> 
     return NeedTable(tuple(needs), support, stands_out, int(high_risk), walk_m, where)
 
 
-def percentiles(values: pd.DataFrame, directions: dict[str, str]) -> pd.DataFrame:
-    """London percentile (0–100, ``max`` ties) of each column, higher = more need."""
-    out = {}
-    for col in values.columns:
-        sign = -1.0 if directions.get(col) == "higher_is_better" else 1.0
-        out[col] = (sign * values[col].astype(float)).rank(pct=True, method="max") * 100.0
-    return pd.DataFrame(out, index=values.index)
+def need_percentiles(values: pd.DataFrame, directions: dict[str, str]) -> pd.DataFrame:
+    """London percentile (0–100, ties take the highest) of each column, turned so that higher
+    means more need (:func:`mapping.index.ranking.percentiles` of the aligned values)."""
+    signs = pd.Series({c: -1.0 if directions.get(c) == "higher_is_better" else 1.0
+                       for c in values.columns})
+    return percentiles(values.astype(float) * signs)
 
 
 def need_scores(values: pd.DataFrame, table: NeedTable,
                 directions: dict[str, str]) -> pd.DataFrame:
     """Per unit, each need's score: the mean percentile of its indicators (NaN cells, e.g.
     suppressed ones, are left out of the mean)."""
-    pct = percentiles(values[table.indicators], directions)
+    pct = need_percentiles(values[table.indicators], directions)
     return pd.DataFrame({n.code: pct[list(n.indicators)].mean(axis=1, skipna=True)
                          for n in table.needs}, index=values.index)
 

@@ -103,16 +103,12 @@ def borough_pack(model: ReadModel, borough: str, *, walk_m: float | None = None,
     areas = []
     for r in top_rows.itertuples(index=False):
         main = str(r.main_need)
-        support = ", ".join(s.label for s in needs.support_for(main)) if main in {
-            n.code for n in needs.needs} else ""
-        need_labels = "; ".join(needs.label(c) for c in str(r.needs).split(";")
-                                if c != main and c in {n.code for n in needs.needs})
+        support = ", ".join(s.label for s in needs.support_for(main))
         areas.append(Area(
             str(r.lsoa21_name), str(r.ward24_name), int(r.index_rank), int(r.index_decile),
             f"{int(r.rank_p05):,}–{int(r.rank_p95):,}" if pd.notna(r.rank_p05) else "",
-            needs.label(main) if main in {n.code for n in needs.needs} or main ==
-            NONE_STANDS_OUT else main,
-            need_labels, support, str(r.nearest_support), int(r.nearest_support_m),
+            needs.label(main), "; ".join(needs.labels(r.needs, skip=main)),
+            support, str(r.nearest_support), int(r.nearest_support_m),
             bool(r.nearest_support_m > walk and r.index_quintile == needs.high_risk)))
 
     boro = model.table("borough").set_index("borough_code").loc[code]
@@ -121,7 +117,7 @@ def borough_pack(model: ReadModel, borough: str, *, walk_m: float | None = None,
     counts = mine.loc[mine["main_need"] != NONE_STANDS_OUT, "main_need"].value_counts()
     need_counts = [{"label": needs.label(c), "n": int(n),
                     "support": ", ".join(s.label for s in needs.support_for(c))}
-                   for c, n in counts.items() if c in {x.code for x in needs.needs}]
+                   for c, n in counts.items() if c in needs.codes]
     validity = []
     if VALIDATION in model.manifest.get("outputs", {}):
         val = model.outputs.table(VALIDATION)
