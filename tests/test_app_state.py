@@ -482,3 +482,18 @@ def test_csv_download_carries_need_and_support_gap(state, processed_dir):
     assert first["nearest_support_m"] == needs.loc[first["code"], "nearest_support_m"]
     assert first["high_risk_residents_beyond_walk"] == needs.loc[
         first["code"], "residents_beyond_walk"]
+
+
+def test_validation_section_leads_with_the_out_of_sample_figures(data, processed_dir):
+    from mapping.app import about  # noqa: PLC0415
+
+    oos = pd.read_csv(processed_dir / "validation_out_of_sample.csv")
+    london = oos[oos["scope"] == "london"].set_index("reference")["spearman_rho"]
+    assert london["dpi_online_pct"] <= -0.60 and london["iuc_least_engaged_share"] > 0.4
+    assert set(oos["scope"]) == {"london", *data.levels["borough"].table["borough_code"]}
+    text = about.validation_markdown(data)
+    assert (f"Judged on areas its weights had not seen (each borough scored with weights "
+            f"fitted on the other 32 boroughs): ρ {london['dpi_online_pct']:+.2f}") in text
+    row = next(line for line in text.splitlines() if "judged out of sample" in line)
+    assert f"| {london['dpi_online_pct']:+.2f} | {london['iuc_least_engaged_share']:+.2f} |" \
+        in row

@@ -93,3 +93,12 @@ def test_pack_draws_prints_and_passes_axe(camden, browser, tmp_path):
         pages = pdf.read_bytes().count(b"/Type /Page\n") or pdf.read_bytes().count(b"/Type/Page")
         assert pdf.stat().st_size > 10_000 and 1 <= pages <= 6
         assert page.dialogs == []
+
+
+def test_pack_gives_the_out_of_sample_figure(camden, processed_dir):
+    text = camden.read_text(encoding="utf-8")
+    oos = pd.read_csv(processed_dir / "validation_out_of_sample.csv")
+    rho = oos[(oos["scope"] == "london")].set_index("reference")["spearman_rho"]
+    assert "All London, out of sample" in text
+    assert f"{rho['dpi_online_pct']:+.2f}" in text
+    assert f"{rho['iuc_least_engaged_share']:+.2f}" in text

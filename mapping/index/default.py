@@ -9,6 +9,7 @@ writes the frames (atomically) beside the build's other outputs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +17,7 @@ import pandas as pd
 from mapping.errors import DataValidationError
 from mapping.index.engine import DECILE_COLUMN, INDEX_COLUMN, QUINTILE_COLUMN, build_index
 from mapping.index.engine import domain_column as _domain_column
+from mapping.index.evidence import adopted_out_of_sample
 from mapping.index.robustness import (
     cronbach_alpha,
     indicator_correlations,
@@ -63,7 +65,8 @@ def read_unit_table(path: str | Path, spec: IndexSpec) -> pd.DataFrame:
         raise DataValidationError.single(path, f"not a readable CSV: {exc}") from None
 
 
-def build_default(processed_dir: str | Path) -> dict[str, pd.DataFrame]:
+def build_default(processed_dir: str | Path,
+                  directions: Mapping[str, str] | None = None) -> dict[str, pd.DataFrame]:
     """Build the default London index and everything reported with it.
 
     Parameters
@@ -80,7 +83,9 @@ def build_default(processed_dir: str | Path) -> dict[str, pd.DataFrame]:
         residents in London's most at-risk 10 % and 20 % of LSOAs; ``index_validation``:
         Spearman correlations with the references; ``index_sensitivity``,
         ``index_monte_carlo_draws``, ``index_leave_one_out``, ``indicator_correlations``,
-        ``domain_cronbach_alpha``, ``index_outlier_treatment``, ``index_weights`` (each
+        ``domain_cronbach_alpha``, ``index_outlier_treatment``, ``validation_out_of_sample``
+        (with ``directions``, the registry's: the adopted candidate's leave-one-borough-out
+        ρ with each criterion, London and per borough; DR-0009), ``index_weights`` (each
         indicator's domain, direction and weights, with the specification digest).
     """
     path = Path(processed_dir) / PROCESSED_TABLE
@@ -118,6 +123,10 @@ def build_default(processed_dir: str | Path) -> dict[str, pd.DataFrame]:
     observed = [c for c in OBSERVED_REFERENCES if c in table.columns]
     if observed:
         frames["validation"] = _validation(table, spec, lsoa, frames, observed)
+    if directions is not None:  # the registry's directions: the weights judged out of sample
+        oos = adopted_out_of_sample(table, directions)
+        if oos is not None:
+            frames["validation_out_of_sample"] = oos
     frames["index_sensitivity"] = mc.sensitivity
     frames["index_monte_carlo_draws"] = mc.draws.reset_index()
     frames["index_leave_one_out"] = leave_one_out(result)

@@ -79,6 +79,9 @@ class Candidates:
     base_spec: IndexSpec
     candidates: tuple[Candidate, ...]
     source: str
+    #: the candidate the default index was chosen as (DR-0009), whose out-of-sample figures
+    #: every build reports
+    adopted: str | None = None
 
     def candidate(self, name: str) -> Candidate:
         for c in self.candidates:
@@ -147,8 +150,13 @@ def load_candidates(path: str | Path = CANDIDATES_FILE) -> Candidates:
                                str(path.parent / spec_file) if spec_file else None))
     if problems:
         raise DataValidationError(problems)
+    adopted = settings.get("adopted")
+    if adopted is not None and adopted not in seen:
+        raise DataValidationError.single(path, "settings.adopted names no candidate",
+                                         column="settings.adopted", value=str(adopted))
     return Candidates(criteria, str(settings.get("group_column", "borough_code")),
-                      int(settings.get("weight_decimals", 2)), base, tuple(cands), str(path))
+                      int(settings.get("weight_decimals", 2)), base, tuple(cands), str(path),
+                      adopted)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -406,3 +414,29 @@ def top_decile_changes(new: pd.Series, old: pd.Series, groups: pd.Series) -> pd.
     frame["moved_out"] = [i in top_old and i not in top_new for i in new.index]
     frame["in_both"] = [i in top_old and i in top_new for i in new.index]
     return frame.groupby("group")[["moved_in", "moved_out", "in_both"]].sum().astype(int)
+
+
+def adopted_out_of_sample(table: pd.DataFrame, directions: Mapping[str, str],
+                          candidates: Candidates | None = None) -> pd.DataFrame | None:
+    """The adopted candidate's leave-one-borough-out figures, as a build reports them: for each
+    criterion, Spearman ρ of the held-out scores London-wide and within each borough. None when
+    no candidate is adopted or the table lacks a column the comparison needs (a user's own
+    table)."""
+    cands = candidates or load_candidates()
+    if cands.adopted is None:
+        return None
+    needed = {i for c in cands.candidates for i in c.indicators}
+    needed |= {*cands.criteria, cands.group_column}
+    if not needed <= set(table.columns):
+        return None
+    comp = Comparison(table, cands, directions)
+    ev = comp.evaluate(comp.candidates.candidate(cands.adopted))
+    rows = []
+    scopes = [("london", np.ones(len(comp.groups), dtype=bool))]
+    scopes += [(g, comp.groups == g) for g in sorted(pd.unique(comp.groups))]
+    for crit in cands.criteria:
+        for scope, mask in scopes:
+            x, y = ev.out_of_sample[mask], comp.criteria[crit][mask]
+            rows.append({"candidate": cands.adopted, "reference": crit, "scope": scope,
+                         "n": int((x.notna() & y.notna()).sum()), "spearman_rho": _rho(x, y)})
+    return pd.DataFrame(rows)

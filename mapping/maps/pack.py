@@ -21,7 +21,7 @@ from mapping.governance.records import review_status_text
 from mapping.index.needs import NEEDS_FILE, NONE_STANDS_OUT, NeedTable, load_needs
 from mapping.maps.classify import palette
 from mapping.maps.templating import render
-from mapping.outputs.catalogue import SUPPORT_PLACES, VALIDATION
+from mapping.outputs.catalogue import SUPPORT_PLACES, VALIDATION, VALIDATION_OUT_OF_SAMPLE
 from mapping.outputs.formatting import prose_share
 from mapping.outputs.readmodel import LIBRARY_SOURCES, ReadModel, ReadModelError
 
@@ -119,7 +119,13 @@ def borough_pack(model: ReadModel, borough: str, *, walk_m: float | None = None,
                     "support": ", ".join(s.label for s in needs.support_for(c))}
                    for c, n in counts.items() if c in needs.codes]
     validity = []
-    if VALIDATION in model.manifest.get("outputs", {}):
+    outputs = model.manifest.get("outputs", {})
+    held = {}
+    if VALIDATION_OUT_OF_SAMPLE in outputs:
+        oos = model.outputs.table(VALIDATION_OUT_OF_SAMPLE)
+        oos = oos[oos["scope"] == "london"]
+        held = dict(zip(oos["reference"], oos["spearman_rho"], strict=True))
+    if VALIDATION in outputs:
         val = model.outputs.table(VALIDATION)
         val = val[val["measure"] == "index_score"]
         for ref, label in (("dpi_online_pct", "share of Census 2021 responses made online "
@@ -129,6 +135,7 @@ def borough_pack(model: ReadModel, borough: str, *, walk_m: float | None = None,
             rows = val[val["reference"] == ref].set_index("scope")["spearman_rho"]
             if "london" in rows:
                 validity.append({"label": label, "london": f"{rows['london']:+.2f}",
+                                 "held_out": f"{held[ref]:+.2f}" if ref in held else "–",
                                  "borough": f"{rows.get(code, float('nan')):+.2f}"})
     spec = model.spec
     weights = [{"name": d.name, "weight": f"{w:.0%}"} for d, w in zip(

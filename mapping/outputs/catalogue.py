@@ -64,14 +64,17 @@ def level_of_code(code: str) -> str | None:
 
 #: Tables of the default index and its robustness results (written by
 #: :func:`mapping.index.build_default`), besides the per-level ``<prefix>_index.csv``.
-INDEX_TABLES = ("index_validation.csv", "validation.csv", "lsoa21_index_equal_v1.csv",
-                "index_sensitivity.csv", "index_monte_carlo_draws.csv",
+INDEX_TABLES = ("index_validation.csv", "validation.csv", "validation_out_of_sample.csv",
+                "lsoa21_index_equal_v1.csv", "index_sensitivity.csv", "index_monte_carlo_draws.csv",
                 "index_leave_one_out.csv", "indicator_correlations.csv",
                 "domain_cronbach_alpha.csv", "index_outlier_treatment.csv", "index_weights.csv")
 INDEX_WEIGHTS = "index_weights.csv"
 #: The default index and every earlier one against observed behaviour (DR-0009): Spearman rho
 #: London-wide and per borough.
 VALIDATION = "validation.csv"
+#: The default index's weights judged out of sample (leave one borough out, DR-0009): rho of
+#: held-out scores with each observed reference, London-wide and per borough.
+VALIDATION_OUT_OF_SAMPLE = "validation_out_of_sample.csv"
 #: Earlier indexes the build still publishes beside the default (DR-0009), name -> LSOA table.
 EARLIER_INDEXES = {"equal_v1": "lsoa21_index_equal_v1.csv"}
 
@@ -139,6 +142,7 @@ COLUMN_DESCRIPTIONS = {
                "code or a comparator (validation.csv)",
     "kind": "Kind of measure: index, domain, indicator or comparator",
     "scope": "Where the correlation is computed: london, or a borough code",
+    "candidate": "The candidate index of mapping/specs/candidates.toml (DR-0009)",
     "spearman_rho": "Spearman rank correlation of the index with the reference (-1 to 1)",
     "p_value": "Two-sided p-value of the Spearman correlation",
     "factor": "Choice varied in the Monte Carlo analysis",

@@ -305,14 +305,15 @@ def _build_locked(options: BuildOptions, registry: Registry, inputs_record: dict
                                                                    options.repair_geometry)
     libs = libraries(inputs, borough_geo)
     bar.step("index")
-    index_tables, index_record = _build_index(lsoa)
+    directions = {ind.code: ind.direction for ind in registry.indicators}
+    index_tables, index_record = _build_index(lsoa, directions)
     places = support_places(libs, [(sid, inputs.get(sid).frame)
                                    for sid, src in registry.sources.items()
                                    if src.reader == SUPPORT_READER])
     quintile = index_tables["lsoa21_index"].set_index(SMALL_AREAS.code)["index_quintile"]
     need_tables = need_and_support_tables(
         lsoa, inputs.frame("boundaries_lsoa21"), quintile, places, needs,
-        {ind.code: ind.direction for ind in registry.indicators})
+        directions)
     lsoa, ward, borough, suppressed = apply_disclosure(inputs, lsoa, ward, borough)
     bar.step("write")
     files: dict[str, bytes] = {LIBRARIES: _geojson_bytes(libs),
@@ -375,7 +376,8 @@ def unsuppressed_lsoa_table(data_dir: Path, indicator_files: Sequence[Path] = ()
         return indicator_tables(inputs)[0]
 
 
-def _build_index(lsoa: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], IndexRecord]:
+def _build_index(lsoa: pd.DataFrame, directions: dict[str, str]
+                 ) -> tuple[dict[str, pd.DataFrame], IndexRecord]:
     """The default composite index and its robustness results (:mod:`mapping.index`), computed
     from the LSOA table exactly as it is published (written to a scratch folder first), and the
     record of its specification for the manifest."""
@@ -383,7 +385,7 @@ def _build_index(lsoa: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], IndexReco
 
     with tempfile.TemporaryDirectory(prefix="mapping-index-") as scratch:
         (Path(scratch) / SMALL_AREAS.table).write_bytes(_csv_bytes(lsoa))
-        frames = build_default(scratch)
+        frames = build_default(scratch, directions)
     spec = load_default_spec()
     if set(frames["index_weights"]["spec_sha256"]) != {spec.digest()}:
         raise RuntimeError("the index was built with another specification than the default")
