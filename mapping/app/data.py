@@ -14,6 +14,7 @@ LRU), so two officers trying the same weights share the work.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -37,7 +38,7 @@ from mapping.index.normalise import normalise
 from mapping.index.ranking import percentiles, rank_bands, rank_descending
 from mapping.index.scenario import method_scenario
 from mapping.index.spec import IndexSpec
-from mapping.maps.bokeh_map import polygon_columns, polygon_lists, to_mercator
+from mapping.maps.bokeh_map import polygon_lists, to_mercator
 from mapping.outputs import Outputs, processed_dir
 from mapping.outputs.catalogue import EARLIER_INDEXES
 from mapping.outputs.catalogue import LEVELS as CATALOGUE_LEVELS
@@ -88,18 +89,33 @@ def score_column(measure: str) -> str:
 @dataclasses.dataclass(frozen=True, eq=False)
 class LevelData:
     """One geography level: its attribute table (one row per area, in geometry order), the
-    polygon columns for Bokeh, bounds per area, and London percentiles of every indicator."""
+    areas' geometry in Web Mercator, bounds per area, and London percentiles of every
+    indicator. The polygons reach the browser in the map data asset (:mod:`mapping.app.assets`),
+    never in a session's document."""
 
     level: str
     table: pd.DataFrame
-    xs: list
-    ys: list
+    geometry: np.ndarray  # shapely geometries, Web Mercator, same rows as table
     bounds: np.ndarray  # (n, 4) minx, miny, maxx, maxy in Web Mercator
     percentiles: pd.DataFrame  # same rows as table, one column per indicator, 0–100
 
     @property
     def codes(self) -> np.ndarray:
         return self.table[code_col(self.level)].to_numpy()
+
+    @functools.cached_property
+    def xs(self) -> list:
+        """Polygon x coordinates per area, per polygon, per ring (whole metres), as the
+        browser draws them."""
+        return self._lists[0]
+
+    @functools.cached_property
+    def ys(self) -> list:
+        return self._lists[1]
+
+    @functools.cached_property
+    def _lists(self) -> tuple[list, list]:
+        return polygon_lists(self.geometry)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -110,9 +126,6 @@ class AppData:
     spec: IndexSpec
     levels: dict[str, LevelData]
     boroughs: pd.DataFrame  # borough_code, borough_name, label_x, label_y
-    borough_lines: tuple[list, list]  # borough outlines as multi-line xs/ys
-    thames: tuple[list, list]  # the river as polygon xs/ys (the gap between LSOAs)
-    libraries: pd.DataFrame  # name, source, x, y
     robustness: pd.DataFrame | None  # lsoa21_code index; rank_p05, rank_p95, unstable
     published: pd.DataFrame | None  # the build's LSOA index (geometry order), if it has one
     built_at: str
@@ -124,6 +137,20 @@ class AppData:
     @property
     def outputs(self) -> Outputs:
         return self.model.outputs
+
+    @functools.cached_property
+    def libraries(self) -> pd.DataFrame:
+        """The build's libraries: name, source, x and y (Web Mercator)."""
+        from mapping.app.geometry import libraries  # noqa: PLC0415
+
+        return libraries(self.model)
+
+    @functools.cached_property
+    def borough_lines(self) -> tuple[list, list]:
+        """The borough outlines as lines (x and y arrays, one per boundary part)."""
+        from mapping.app.geometry import borough_lines  # noqa: PLC0415
+
+        return borough_lines(self.levels["borough"].geometry)
 
     @property
     def registry(self) -> Registry:
@@ -190,39 +217,12 @@ class AppData:
 
 def _level(model: ReadModel, level: str, indicator_codes: Sequence[str]) -> LevelData:
     frame = model.frame(level)
-    merc = to_mercator(frame)
-    xs, ys = polygon_lists(merc.geometry)
-    bounds = shapely.bounds(merc.geometry.to_numpy())
+    geoms = to_mercator(frame).geometry.to_numpy()
     attrs = pd.DataFrame(frame.drop(columns="geometry")).reset_index(drop=True)
     present = [c for c in indicator_codes if c in attrs.columns]
-    return LevelData(level, attrs, xs, ys, bounds, percentiles(attrs[present]))
+    return LevelData(level, attrs, geoms, shapely.bounds(geoms), percentiles(attrs[present]))
 
 
-def _thames(lsoa_geo) -> tuple[list, list]:
-    """The river as the gap the LSOAs leave: close the union by 700 m, subtract the union, keep
-    the pieces of more than 0.2 km² (drops slivers and docks smaller than that)."""
-    merc = to_mercator(lsoa_geo)
-    # the LSOAs are a coverage (shared edges are identical): coverage union is ~25x faster
-    union = shapely.coverage_union_all(merc.geometry.to_numpy())
-    closed = shapely.buffer(shapely.buffer(union, 700.0, quad_segs=4), -700.0, quad_segs=4)
-    gap = shapely.difference(closed, union)
-    parts = [p for p in shapely.get_parts(gap) if p.area > 200_000]
-    if not parts:
-        return [], []
-    river = shapely.simplify(shapely.MultiPolygon(parts), 25.0)
-    xs, ys = polygon_columns([river])
-    return xs, ys
-
-
-def _borough_lines(boro_merc) -> tuple[list, list]:
-    xs, ys = [], []
-    for geom in boro_merc.geometry:
-        for line in shapely.get_parts(shapely.boundary(geom)):
-            for part in shapely.get_parts(line):
-                c = shapely.get_coordinates(part)
-                xs.append(c[:, 0].astype(np.float32))
-                ys.append(c[:, 1].astype(np.float32))
-    return xs, ys
 
 
 def _robustness(lsoa: pd.DataFrame) -> pd.DataFrame | None:
@@ -270,19 +270,12 @@ def app_data(root: str) -> AppData:
         "label_x": shapely.get_x(points),
         "label_y": shapely.get_y(points),
     }).sort_values("borough_name").reset_index(drop=True)
-    lib = model.libraries()
-    lib_m = to_mercator(lib)
-    libraries = pd.DataFrame({"name": lib["name"].astype(str), "source": lib["source"].astype(str),
-                              "x": lib_m.geometry.x.to_numpy(), "y": lib_m.geometry.y.to_numpy()})
     lsoa = levels["lsoa"].table
     return AppData(
         model=model,
         spec=spec,
         levels=levels,
         boroughs=boroughs,
-        borough_lines=_borough_lines(merc),
-        thames=_thames(model.frame("lsoa")),
-        libraries=libraries,
         robustness=_robustness(lsoa),
         published=_published_index(lsoa, spec),
         built_at=model.build_date(file_date=True)[:10],

@@ -6,13 +6,16 @@ not match their manifest), every session gets a short error page instead of a tr
 details go to the server log only (they name server paths).
 """
 
+import functools
 import logging
 
 import panel as pn
 from panel.io.resources import LOCAL_DIST
 
+from mapping.app.assets import read_assets
 from mapping.app.page import TITLE, make_page
 from mapping.errors import MappingError
+from mapping.outputs import processed_dir
 
 UNAVAILABLE = (
     "# London digital exclusion map\n\n"
@@ -37,10 +40,24 @@ def serve_assets_locally() -> None:
         doc._template_variables.setdefault("dist_url", LOCAL_DIST)
 
 
+@functools.lru_cache(maxsize=4)
+def _assets(root: str):
+    return read_assets(root)
+
+
+def load_static_assets() -> None:
+    """The map data and the map's client code are static files of the build, loaded (once,
+    then from the browser's cache) before the session's document is drawn."""
+    assets = _assets(str(processed_dir()))
+    pn.config.js_files = {**pn.config.js_files, "mapping_map_data": assets.map_url,
+                          "mapping_client": assets.client_url}
+
+
 serve_assets_locally()
 try:
+    load_static_assets()
     page = make_page()
-except MappingError as exc:  # OutputsError: no build, or files that do not match the manifest
+except MappingError as exc:  # no build, files that do not match the manifest, no map data
     logging.getLogger("mapping.app").error("cannot serve the map: %s", exc)
     page = unavailable_page()
 

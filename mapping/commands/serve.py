@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from mapping.app.assets import ASSET_ROUTE, CLIENT_DIR, CLIENT_ROUTE, asset_dir, ensure_assets
 from mapping.commands.common import add_out_dir
 from mapping.config import PROCESSED, output_dir
 from mapping.errors import MappingError
@@ -39,14 +40,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def command(args: argparse.Namespace) -> list[str]:
-    """The ``panel serve`` command line for these options."""
+def command(args: argparse.Namespace, assets: Path | None = None) -> list[str]:
+    """The ``panel serve`` command line for these options (``assets``: the build's asset
+    folder, served as static files beside the map's client code)."""
     origins = args.allow_websocket_origin or [f"{args.address}:{args.port}",
                                               f"localhost:{args.port}"]
     cmd = [sys.executable, "-m", "panel", "serve", str(APP), "--address", args.address,
            "--port", str(args.port), "--num-procs", str(args.num_procs),
            "--websocket-max-message-size", str(args.max_message_mb * 1024 * 1024),
            "--index", "main"]
+    if assets is not None:
+        cmd += ["--static-dirs", f"{ASSET_ROUTE}={assets}", f"{CLIENT_ROUTE}={CLIENT_DIR}"]
     for origin in origins:
         cmd += ["--allow-websocket-origin", origin]
     if args.basic_auth:
@@ -63,10 +67,11 @@ def run(args: argparse.Namespace) -> int:
     if not (processed / "manifest.json").exists():
         raise MappingError(f"no build found in {processed}: run `mapping build` first")
     load_outputs(processed, verify=True)  # refuse a damaged or edited build before serving it
+    ensure_assets(processed)  # the map data, made once per build (then only checked)
     # every asset (BokehJS, Panel's extensions and stylesheets) from this server, never a CDN,
     # whatever the environment says: the app must work offline and make no third-party request
     env = {**os.environ, "MAPPING_PROCESSED_DIR": str(processed), "BOKEH_RESOURCES": "server"}
     print(f"serving http://{args.address}:{args.port}/ from {processed}", flush=True)
-    cmd = command(args)
+    cmd = command(args, asset_dir(processed))
     # replace this process with the server: one process to signal and to stop, no orphans
     os.execve(cmd[0], cmd, env)

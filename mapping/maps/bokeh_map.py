@@ -114,7 +114,7 @@ def map_figure(x_range: tuple[float, float], y_range: tuple[float, float], *,
 def add_choropleth(fig, source: ColumnDataSource, mapper: LinearColorMapper,
                    tooltips: list[tuple[str, str]], *, line_width: float = 0.15,
                    fill_alpha: float = 1.0, visible: bool = True,
-                   formatters: dict | None = None, tools: bool = True):
+                   formatters: dict | None = None, tools: bool = True, xs="xs", ys="ys"):
     """Draw ``source`` filled through ``mapper`` from its ``cls`` column; hover and tap on it
     (with ``tools=False`` the caller brings its own, see :func:`area_tools`).
 
@@ -122,7 +122,7 @@ def add_choropleth(fig, source: ColumnDataSource, mapper: LinearColorMapper,
     """
     check_tooltips(tooltips)
     renderer = fig.multi_polygons(
-        "xs", "ys", source=source, fill_color={"field": "cls", "transform": mapper},
+        xs=xs, ys=ys, source=source, fill_color={"field": "cls", "transform": mapper},
         fill_alpha=fill_alpha, line_color="#ffffff", line_width=line_width, line_alpha=0.6,
         selection_line_color="#000000", selection_line_width=3, selection_fill_alpha=fill_alpha,
         nonselection_fill_alpha=fill_alpha, nonselection_line_alpha=0.6,
@@ -153,38 +153,41 @@ def area_tools(fig) -> tuple[HoverTool, TapTool]:
     return hover, tap
 
 
-def add_water(fig, xs: list, ys: list):
-    """The river (drawn under the areas' fills, over the background)."""
-    src = ColumnDataSource({"xs": xs, "ys": ys})
-    return fig.multi_polygons("xs", "ys", source=src, fill_color=WATER_COLOUR,
+def add_water(fig, source: ColumnDataSource, xs="xs", ys="ys"):
+    """The river (drawn under the areas' fills, over the background); ``xs``/``ys`` are
+    columns of ``source`` or specs computed from them."""
+    return fig.multi_polygons(xs=xs, ys=ys, source=source, fill_color=WATER_COLOUR,
                               line_color=None, level="underlay")
 
 
-def add_outlines(fig, xs: list, ys: list, labels: dict | None = None):
-    """Borough outlines and names on top of the fills."""
-    lines = fig.multi_line(xs, ys, line_color=OUTLINE_COLOUR, line_width=1.1, line_alpha=0.9)
-    text = None
-    if labels is not None:
-        src = ColumnDataSource(labels)
+def add_outlines(fig, source: ColumnDataSource, xs="xs", ys="ys",
+                 label_source: ColumnDataSource | None = None, x="x", y="y", text="name"):
+    """Borough outlines and (from ``label_source``) names on top of the fills."""
+    lines = fig.multi_line(xs=xs, ys=ys, source=source, line_color=OUTLINE_COLOUR,
+                           line_width=1.1, line_alpha=0.9)
+    labels = None
+    if label_source is not None:
         # dark names on a light, mostly opaque box: readable on every class colour (at least
         # 9:1 on the darkest). No text outline: Bokeh strokes it over the letters, which
         # turns dark names white.
-        text = fig.text("x", "y", text="name", source=src, text_font_size="10px",
+        labels = fig.text(x=x, y=y, text=text, source=label_source, text_font_size="10px",
                         text_align="center", text_baseline="middle", text_color=LABEL_COLOUR,
                         text_font_style="bold", text_outline_color=None,
                         background_fill_color=LABEL_BOX_COLOUR,
                         background_fill_alpha=LABEL_BOX_ALPHA, padding=1, border_radius=2)
-    return lines, text
+    return lines, labels
 
 
-def add_points(fig, data: dict, *, visible: bool = False):
-    """Point overlay (libraries): ``data`` has x, y, name, source; name tooltips (escaped)."""
-    src = ColumnDataSource(data)
-    renderer = fig.scatter("x", "y", source=src, size=7, marker="circle",
+def add_points(fig, source: ColumnDataSource, x="x", y="y", *, visible: bool = False,
+               tooltips=(("Library", "@name"), ("Listed by", "@source")),
+               formatters: dict | None = None):
+    """Point overlay (libraries), with tooltips (field references: Bokeh escapes them)."""
+    check_tooltips(list(tooltips))
+    renderer = fig.scatter(x=x, y=y, source=source, size=7, marker="circle",
                            fill_color="#ffffff", line_color="#d7301f", line_width=2,
                            visible=visible)
-    fig.add_tools(HoverTool(renderers=[renderer], tooltips=[("Library", "@name"),
-                                                            ("Listed by", "@source")]))
+    fig.add_tools(HoverTool(renderers=[renderer], tooltips=list(tooltips),
+                            formatters=formatters or {}))
     return renderer
 
 

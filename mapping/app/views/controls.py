@@ -107,6 +107,11 @@ class Controls(pn.viewable.Viewer):
         self.share = html_pane(**WIDE)
         self._results: dict[str, tuple[str, str]] = {}
 
+        # weights, classes and colours repaint the map in the browser at once (mapclient.js)
+        self.map.link_client(level=self.w_level, measure=self.w_measure, scheme=self.w_scheme,
+                             k=self.w_k, palette=self.w_palette, normalisation=self.w_norm,
+                             aggregation=self.w_agg, rescale=self.w_rescale,
+                             weights=self.w_weights)
         for w in self.w_weights:
             w.param.watch(self._on_weight_widget, "value_throttled")
         self.w_reset.on_click(lambda _: s.reset_method())

@@ -1,9 +1,15 @@
 """The map: a Bokeh figure built once per session and recoloured from the store.
 
-The figure's geometry crosses the websocket once per level; every change after that updates a
-few columns of one ColumnDataSource (``cls`` uint8, ``value`` float32) and the colour mapper's
-palette. Bokeh tooltips use ``@field`` references only (Bokeh escapes them), with two small
-formatters that say "no data" or "suppressed" in words, never "NaN".
+The geometry never enters a session's document. Every static layer (the areas' polygons, codes
+and names, the borough outlines and labels, the river, the libraries) is read in the browser
+from the build's map data asset (:mod:`mapping.app.assets`, loaded once and cached): a glyph's
+coordinates are a ``CustomJSTransform`` of a small per-session column that returns the asset's
+arrays. A level's ColumnDataSource holds only ``cls`` (uint8) and ``value`` (float64, so that
+the browser can re-classify exactly as the server does). Changes of weights, classes and
+colours are repainted in the browser first (``mapclient.js``, :meth:`MapPanel.link_client`);
+the server still follows every change (legend, summary, table, profile) and sends the same
+columns. Tooltips use ``@field`` references and formatters only (Bokeh escapes both), and say
+"no data" or "suppressed" in words, never "NaN".
 """
 
 from __future__ import annotations
@@ -14,11 +20,14 @@ from functools import partial
 import numpy as np
 import panel as pn
 import param
-from bokeh.models import ColumnDataSource, CustomJSHover
+from bokeh.core.property.vectorization import Field
+from bokeh.models import ColumnDataSource, CustomJSHover, CustomJSTransform
 
-from mapping.app.data import code_col, name_col
+from mapping.app.data import INDEX_MEASURE, LEVELS
 from mapping.app.store import AppState, Choropleth
+from mapping.app.store_needs import MAIN_NEED
 from mapping.maps import bokeh_map as bm
+from mapping.maps.classify import NO_DATA_COLOUR, PALETTES, palette
 
 ASPECT = 1.35  # width / height of the map frame; ranges are fitted to it
 MIN_SPAN = 4000.0  # metres (Web Mercator) shown at least when flying to a small area
@@ -36,21 +45,57 @@ if (c == k || value == null || isNaN(value)) return "no data";
 const text = Number(value).toLocaleString("en-GB", {maximumSignificantDigits: 4});
 return unit == "%" ? text + " %" : text;
 """
+#: The area's name, code and borough come from the map data asset (format "area", "code",
+#: "borough"), its class from the session's ``cls`` column (format "class").
 CLASS_JS = """
+if (format != "class") {
+  const col = format == "area" ? "name" : format;
+  return String(MappingClient.data().levels[level][col][special_vars.index]);
+}
 const k = mapper.palette.length - 1;
 if (value > k) return "none (value suppressed)";
 if (value >= k) return "none (no data)";
 return (value + 1) + " of " + k + (labels[value] ? " (" + labels[value] + ")" : "");
 """
+#: A glyph property read from the map data asset: ``path`` names the array in it.
+STATIC_JS = """
+let d = MappingClient.data();
+for (const p of path) d = d[p];
+return d;
+"""
+#: A library's name and who lists it, from the map data asset.
+LIBRARY_JS = """
+return String(MappingClient.data().libraries[format][special_vars.index]);
+"""
+#: The repaint in the browser (mapclient.js) on a change of weights, method or classes.
+#: (``WEIGHTS`` and ``SOURCES`` are filled in: one argument per slider and per level)
+REPAINT_JS = """
+if (!globalThis.MappingClient) return;
+MappingClient.repaint({cfg: cfg, level: level, measure: measure, scheme: scheme, k: k,
+  palette: palette, normalisation: normalisation, aggregation: aggregation, rescale: rescale,
+  weights: [WEIGHTS], mapper: mapper, sources: {SOURCES}}, trigger);
+"""
+
+
+def static_field(path: str, column: str = "i") -> Field:
+    """A glyph property computed in the browser from the map data asset (``path``: dotted keys,
+    e.g. ``levels.lsoa.xs``), keyed on the session's ``column`` (one row per item)."""
+    return Field(column, transform=CustomJSTransform(args={"path": path.split(".")},
+                                                     v_func=STATIC_JS))
+
+
+def static_source(n: int) -> ColumnDataSource:
+    """A source of ``n`` rows and no data but their numbers: the rows of a static layer."""
+    return ColumnDataSource({"i": np.arange(n, dtype=np.uint16)})
 
 
 def tooltips(level: str) -> list[tuple[str, str]]:
-    """The hover text of an area of ``level`` (``@field`` references only: Bokeh escapes
-    them)."""
-    rows = [("Area", "@name"), ("Code", "@code")]
+    """The hover text of an area of ``level`` (field references through formatters only:
+    Bokeh escapes what they return)."""
+    rows = [("Area", "@cls{area}"), ("Code", "@cls{code}")]
     if level != "borough":
-        rows.append(("Borough", "@borough"))
-    return [*rows, ("Value", "@value{custom}"), ("Class", "@cls{custom}")]
+        rows.append(("Borough", "@cls{borough}"))
+    return [*rows, ("Value", "@value{custom}"), ("Class", "@cls{class}")]
 
 
 def fit_ranges(bounds, aspect: float = ASPECT, pad: float = 0.06, min_span: float = MIN_SPAN):
@@ -102,27 +147,31 @@ class MapPanel(pn.viewable.Viewer):
         self.tiles = None  # added on first use: no tile requests unless asked for
         if s.tiles:
             self._add_tiles()
-        self.water = bm.add_water(fig, *d.thames)
+        self.water = bm.add_water(fig, static_source(1), static_field("river.xs"),
+                                  static_field("river.ys"))
         self.mapper = bm.class_mapper(["#ffffff"] * s.k)
         # one hover and one tap tool, pointed at the level shown (never one per level)
         self.hover, self.tap = bm.area_tools(fig)
-        self.class_fmt = CustomJSHover(args={"mapper": self.mapper, "labels": []},
-                                       code=CLASS_JS)
+        self.class_fmt = CustomJSHover(args={"mapper": self.mapper, "labels": [],
+                                             "level": s.level}, code=CLASS_JS)
         self.value_fmt = CustomJSHover(args={"src": None, "mapper": self.mapper,
                                              "unit": s.measure_unit()}, code=VALUE_JS)
         self.hover.formatters = {"@value": self.value_fmt, "@cls": self.class_fmt}
         self._tools_level = ""
-        self._ensure_level(s.level)
-        b = d.boroughs
+        # every level's source and renderer now (they hold two small columns, never the
+        # polygons): the browser's repaint can reach each of them
+        for level in LEVELS:  # under the outlines and labels, which come next
+            self._add_level(level)
         self.outlines, self.labels = bm.add_outlines(
-            fig, *d.borough_lines,
-            labels={"x": b["label_x"].to_numpy(np.float32), "y": b["label_y"].to_numpy(np.float32),
-                    "name": b["borough_name"].tolist()})
-        lib = d.libraries
+            fig, static_source(len(d.borough_lines[0])), static_field("outlines.xs"),
+            static_field("outlines.ys"), label_source=static_source(len(d.boroughs)),
+            x=static_field("labels.x"), y=static_field("labels.y"),
+            text=static_field("labels.name"))
         self.lib_renderer = bm.add_points(
-            fig, {"x": lib["x"].to_numpy(np.float32), "y": lib["y"].to_numpy(np.float32),
-                  "name": lib["name"].tolist(), "source": lib["source"].tolist()},
-            visible=s.libraries)
+            fig, static_source(len(d.libraries)), static_field("libraries.x"),
+            static_field("libraries.y"), visible=s.libraries,
+            tooltips=[("Library", "@i{name}"), ("Listed by", "@i{source}")],
+            formatters={"@i": CustomJSHover(code=LIBRARY_JS)})
         self.pane = pn.pane.Bokeh(fig, sizing_mode="stretch_width", min_width=280, margin=(0, 5))
         s.param.watch(self._on_view, list(s.VIEW))
         s.param.watch(self._on_boroughs, "boroughs")
@@ -140,36 +189,21 @@ class MapPanel(pn.viewable.Viewer):
         bb = self.store.data.levels["borough"].bounds
         return (bb[:, 0].min(), bb[:, 1].min(), bb[:, 2].max(), bb[:, 3].max())
 
-    def _ensure_level(self, level: str):
-        """The renderer of a level, created (and its geometry sent) on first use."""
-        if level in self.renderers:
-            return self.renderers[level]
-        lvl = self.store.data.levels[level]
-        t = lvl.table
-        n = len(t)
-        src = ColumnDataSource({
-            "xs": lvl.xs, "ys": lvl.ys,
-            "code": t[code_col(level)].tolist(),
-            "name": t[name_col(level)].astype(str).tolist(),
-            "borough": t["borough_name"].astype(str).tolist(),
-            "cls": np.zeros(n, dtype=np.uint8),
-            "value": np.zeros(n, dtype=np.float32),
-        })
+    def _add_level(self, level: str) -> None:
+        """The source and renderer of a level's areas: two small columns (class and value);
+        the polygons, codes and names are read in the browser from the map data asset."""
+        n = len(self.store.data.levels[level].table)
+        src = ColumnDataSource({"cls": np.zeros(n, dtype=np.uint8),
+                                "value": np.full(n, np.nan)}, name=f"areas-{level}")
         renderer = bm.add_choropleth(self.fig, src, self.mapper, tooltips(level),
                                      line_width=0.15 if level == "lsoa" else 0.4,
                                      fill_alpha=0.72 if self.store.tiles else 1.0,
-                                     tools=False)
-        # keep areas under the outlines and labels drawn later: one reassignment, so that the
-        # renderer never leaves the document in between (it would be sent twice)
-        others = [r for r in self.fig.renderers if r is not renderer]
-        first_overlay = next((i for i, r in enumerate(others)
-                              if r in (getattr(self, "outlines", None),
-                                       getattr(self, "labels", None))), len(others))
-        self.fig.renderers = [*others[:first_overlay], renderer, *others[first_overlay:]]
+                                     tools=False, visible=level == self.store.level,
+                                     xs=static_field(f"levels.{level}.xs", "cls"),
+                                     ys=static_field(f"levels.{level}.ys", "cls"))
         src.selected.on_change("indices", partial(self._on_tap, level))
         self.sources[level] = src
         self.renderers[level] = renderer
-        return renderer
 
     def _point_tools(self, level: str) -> None:
         """The hover and tap tools act on the level shown, and only on it."""
@@ -180,6 +214,7 @@ class MapPanel(pn.viewable.Viewer):
         self.hover.update(renderers=[renderer], tooltips=tooltips(level))
         self.tap.renderers = [renderer]
         self.value_fmt.args = {**self.value_fmt.args, "src": self.sources[level]}
+        self.class_fmt.args = {**self.class_fmt.args, "level": level}
 
     # -- colours ----------------------------------------------------------------------------
     def _on_view(self, *_events) -> None:
@@ -194,13 +229,12 @@ class MapPanel(pn.viewable.Viewer):
         """Send the new class and value columns of the visible level (never the geometry)."""
         s = self.store
         view = s.view()
-        self._ensure_level(s.level)
         src = self.sources[s.level]
         k = len(view.classes.colours)
         # class k = no data, k + 1 = suppressed (same colour; the tooltip says which)
         cls = np.where(view.is_suppressed() & (view.classes.classes == k), k + 1,
                        view.classes.classes)
-        src.data.update(cls=cls.astype(np.uint8), value=view.values.astype(np.float32))
+        src.data.update(cls=cls.astype(np.uint8), value=view.values.astype(np.float64))
         bm.set_classes(self.mapper, view.classes.colours)
         labels = list(view.classes.labels)
         if self.class_fmt.args.get("labels") != labels:
@@ -213,6 +247,38 @@ class MapPanel(pn.viewable.Viewer):
         self._point_tools(s.level)
         self.sync_selection()
         return view
+
+    # -- the repaint in the browser --------------------------------------------------------
+    def client_config(self) -> dict:
+        """What ``mapclient.js`` needs besides the widgets: the level order, the measure keys
+        it treats apart, the palettes (light to dark, per number of classes), the default
+        normalisation and the aggregations it computes itself."""
+        d = self.store.data
+        return {
+            "levels": list(LEVELS), "index": INDEX_MEASURE, "categorical": MAIN_NEED,
+            "normalisation": d.spec.indicator_level.normalisation,
+            "aggregations": ["arithmetic", "geometric"], "no_data": NO_DATA_COLOUR,
+            "palettes": {name: {str(k): palette(name, k) for k in range(2, 10)}
+                         for name in PALETTES},
+            "higher_is_better": [code for code, meta in d.indicators.items()
+                                 if meta.get("direction") == "higher_is_better"],
+        }
+
+    def link_client(self, *, level, measure, scheme, k, palette, normalisation, aggregation,
+                    rescale, weights) -> None:
+        """Repaint the map in the browser when a weight, the way domains are combined, the
+        classes or the colours change (``mapclient.js``); the widgets' changes still reach the
+        server, which updates everything else and sends the same colours."""
+        args = {"cfg": self.client_config(), "level": level, "measure": measure,
+                "scheme": scheme, "k": k, "palette": palette, "normalisation": normalisation,
+                "aggregation": aggregation, "rescale": rescale, "mapper": self.mapper,
+                **{f"w{i}": w for i, w in enumerate(weights)},
+                **{f"src_{lv}": src for lv, src in self.sources.items()}}
+        code = REPAINT_JS.replace("WEIGHTS", ", ".join(f"w{i}" for i in range(len(weights))))
+        code = code.replace("SOURCES", ", ".join(f"{lv}: src_{lv}" for lv in self.sources))
+        for widget, trigger in ((scheme, "scheme"), (k, "k"), (palette, "palette"),
+                                (aggregation, "aggregation"), *((w, "weights") for w in weights)):
+            widget.jscallback(value=code, args={**args, "trigger": trigger})
 
     # -- tiles and view -----------------------------------------------------------------------
     def _add_tiles(self) -> None:
