@@ -82,17 +82,7 @@ JS_HELPERS = """() => {
     const rect = pv.canvas_view.el.getBoundingClientRect();
     return [rect.left + pv.frame.x_scale.compute(x), rect.top + pv.frame.y_scale.compute(y)];
   };
-  window.__source = (level) => {
-    const doc = Bokeh.documents[0];
-    for (const m of doc.all_models) {
-      if (m.type === 'ColumnDataSource' && m.data.code && m.data.cls) {
-        const c = m.data.code[0];
-        if ((level === 'lsoa' && c.startsWith('E01')) || (level === 'ward' && c.startsWith('E05'))
-            || (level === 'borough' && c.startsWith('E09'))) return m;
-      }
-    }
-    return null;
-  };
+  window.__source = (level) => Bokeh.documents[0].get_model_by_name('areas-' + level);
   window.__ranges = () => {
     const pv = window.__plot();
     return [pv.model.x_range.start, pv.model.x_range.end, pv.model.y_range.start,

@@ -7,6 +7,7 @@ a foreign Origin is refused with 403, the security headers are present, admin pa
 from __future__ import annotations
 
 import base64
+import gzip
 import http.client
 import os
 import re
@@ -67,7 +68,7 @@ def proxy(build_root, tmp_path_factory):
         for port in app_ports:
             wait_http(f"http://127.0.0.1:{port}/")
         wait_http(f"http://{public}/")
-        yield public
+        yield public, prefix
     finally:
         for proc in procs:
             proc.terminate()
@@ -110,6 +111,7 @@ def websocket_handshake(public: str, origin: str, token: str) -> int:
 
 
 def test_page_loads_through_the_proxy_with_security_headers(proxy):
+    proxy = proxy[0]
     status, headers, body = get(f"http://{proxy}/")
     assert status == 200 and "London digital exclusion map" in body
     assert headers["X-Content-Type-Options"] == "nosniff"
@@ -120,13 +122,37 @@ def test_page_loads_through_the_proxy_with_security_headers(proxy):
 
 
 def test_websocket_connects_for_the_allowed_origin(proxy):
+    proxy = proxy[0]
     assert websocket_handshake(proxy, f"http://{proxy}", session_token(proxy)) == 101
 
 
 def test_foreign_origin_is_refused_with_403(proxy):
+    proxy = proxy[0]
     assert websocket_handshake(proxy, "http://evil.example", session_token(proxy)) == 403
 
 
+def test_static_files_are_cached_by_nginx_and_browsers(proxy):
+    """The map data asset and the client code: addressed by content hash, long-cached by
+    browsers (Cache-Control from the app server), kept by nginx after the first request, and
+    compressed when the browser accepts it."""
+    public, prefix = proxy
+    _, _, page = get(f"http://{public}/")
+    urls = re.findall(r'src="([^"]*map-(?:assets|client)/[^"]+)"', page)
+    assert len(urls) == 2, "the page loads the map data and the client code as static files"
+    for url in urls:
+        full = f"http://{public}/{url.lstrip('./').lstrip('/')}"
+        req = urllib.request.Request(full, headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            assert resp.status == 200
+            assert "max-age=315360000" in resp.headers["Cache-Control"]
+            assert resp.headers.get("Content-Encoding") == "gzip"
+            body = gzip.decompress(resp.read()).decode("utf-8")
+        assert "globalThis.Mapping" in body
+    cached = [p for p in (prefix / "cache").rglob("*") if p.is_file()]
+    assert len(cached) >= 2, "nginx keeps a copy of each static file"
+
+
 def test_admin_and_debug_paths_are_not_exposed(proxy):
+    proxy = proxy[0]
     for path in ("/admin", "/liveness", "/metrics"):
         assert get(f"http://{proxy}{path}")[0] == 404

@@ -78,11 +78,11 @@ def test_names_are_literal_text_in_the_map_page(page, app_url, hostile_table):
     # the borough chosen in "Focus on boroughs" (Choices.js renders labels as HTML)
     assert HOSTILE[0] in page.locator(".choices__list--multiple .choices__item").first.inner_text()
     # the Bokeh tooltip: hover the selected area
-    names = page.evaluate("() => Array.from(__source('lsoa').data.name)")
-    assert HOSTILE[2] in names  # sent as data, not markup
+    names = page.evaluate("() => Array.from(MappingClient.data().levels.lsoa.name)")
+    assert HOSTILE[2] in names  # sent as data (the map data asset), not markup
     xy = page.evaluate(f"""() => {{
-        const s = __source('lsoa'); const i = s.data.code.indexOf('{area}');
-        const xs = s.data.xs[i][0][0], ys = s.data.ys[i][0][0];
+        const s = MappingClient.data().levels.lsoa; const i = s.code.indexOf('{area}');
+        const xs = s.xs[i][0][0], ys = s.ys[i][0][0];
         let x = 0, y = 0; for (let k = 0; k < xs.length; k++) {{ x += xs[k]; y += ys[k]; }}
         return __toScreen(x / xs.length, y / ys.length); }}""")
     page.mouse.move(xy[0] - 3, xy[1] - 3)

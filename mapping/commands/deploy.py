@@ -20,6 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     n.add_argument("--server-name", default="_", help="server_name (default _)")
     n.add_argument("--app-port", type=int, action="append", default=[], metavar="PORT",
                    help="port of a `mapping serve` process; repeat for several (default 5006)")
+    n.add_argument("--cache-dir", default="/var/cache/nginx/mapping", metavar="DIR",
+                   help="where nginx keeps its copy of the static files (default "
+                   "/var/cache/nginx/mapping)")
     n.add_argument("--standalone-prefix", metavar="DIR",
                    help="write a whole nginx.conf using DIR for pid, logs and temp files")
     n.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
@@ -28,7 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = ProxySettings(listen=args.listen, server_name=args.server_name,
-                             app_ports=tuple(args.app_port or [5006]))
+                             app_ports=tuple(args.app_port or [5006]),
+                             cache_dir=args.cache_dir)
     text = nginx_config(settings, args.standalone_prefix)
     if args.out:
         write_text(args.out, text)

@@ -1,0 +1,20 @@
+// Runs mapclient.js under Node on a build's map data: reads cases (JSON) on stdin, writes the
+// classes and colours of each. Used by tests/test_client_js.py.
+"use strict";
+const fs = require("fs");
+const vm = require("vm");
+const [assetPath, clientPath] = process.argv.slice(2);
+vm.runInThisContext(fs.readFileSync(assetPath, "utf8"));
+const client = require(clientPath);
+const data = client.data();
+const cases = JSON.parse(fs.readFileSync(0, "utf8"));
+const out = cases.map((c) => {
+  const values = c.values !== undefined
+    ? c.values.map((v) => (v === null ? NaN : v))
+    : client.indexValues(data, c.level, c.weights, c.aggregation);
+  if (values === null) return null;
+  const r = client.classify(values, c.scheme, c.k, c.palettes, c.higher_is_worse);
+  return {classes: Array.from(r.classes), colours: r.colours,
+          values: Array.from(values, (v) => (Number.isNaN(v) ? null : v))};
+});
+process.stdout.write(JSON.stringify(out));
