@@ -133,7 +133,7 @@ def test_table_matches_the_map(page, app_url):
     settle(page, 1.0)
     page.locator(".tabulator-row").first.wait_for(timeout=15_000)
     rows = page.locator(".tabulator-row")
-    codes = source_column(page, "lsoa", "code")
+    codes = page.evaluate("() => Array.from(MappingClient.data().levels.lsoa.code)")
     values = source_column(page, "lsoa", "value")
     classes = source_column(page, "lsoa", "cls")
     by_code = {c: (v, k) for c, v, k in zip(codes, values, classes, strict=True)}

@@ -16,7 +16,7 @@ import pytest
 from mapping.app.assets import CLIENT_DIR, CLIENT_FILE, asset_dir, ensure_assets
 from mapping.app.data import app_data
 from mapping.app.store import AppState
-from mapping.maps.classify import PALETTES, palette
+from mapping.maps.classify import PALETTES
 
 SCRIPT = Path(__file__).parent / "js" / "classify_cases.js"
 
@@ -36,10 +36,6 @@ def run_client(asset: Path, cases: list[dict]) -> list[dict]:
     out = subprocess.run([node, str(SCRIPT), str(asset), str(CLIENT_DIR / CLIENT_FILE)],
                          input=json.dumps(cases), capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
-
-
-def palettes(name: str) -> dict[str, list[str]]:
-    return {str(k): palette(name, k) for k in range(2, 10)}
 
 
 def expected(data, **choices):
@@ -65,7 +61,7 @@ def test_reweighted_index_matches_the_engine_at_every_level(built):
                     view = expected(data, **choices)
                     views.append(view)
                     cases.append({"level": level, "aggregation": aggregation, "scheme": scheme,
-                                  "k": k, "palettes": palettes(pal), "higher_is_worse": True,
+                                  "k": k, "palette": pal, "measure": "index",
                                   "weights": choices.get("weights",
                                                          AppState(data).default_weights())})
     results = run_client(asset, cases)
@@ -85,7 +81,8 @@ def test_reclassified_indicator_matches_including_suppressed_cells(built):
     measures = [m for m in s.measures("lsoa") if m in data.indicators]
     with_suppressed = [m for m in measures if s.suppressed_mask(m, "lsoa").any()]
     better = [m for m in measures if not s.higher_is_worse(m)]
-    assert with_suppressed and better, "the real build has suppressed and higher-is-better indicators"
+    assert with_suppressed and better, "the real build has suppressed and higher-is-better " \
+        "indicators"
     cases, views = [], []
     for m in (with_suppressed[0], better[0], "age_65_plus_pct"):
         for level in ("lsoa", "borough"):
@@ -94,8 +91,7 @@ def test_reclassified_indicator_matches_including_suppressed_cells(built):
                                 palette="cividis")
                 views.append(view)
                 cases.append({"values": [None if np.isnan(v) else float(v) for v in view.values],
-                              "scheme": scheme, "k": k, "palettes": palettes("cividis"),
-                              "higher_is_worse": s.higher_is_worse(m)})
+                              "scheme": scheme, "k": k, "palette": "cividis", "measure": m})
     for case, view, got in zip(cases, views, run_client(asset, cases), strict=True):
         assert got["colours"] == list(view.classes.colours)
         assert np.array_equal(np.array(got["classes"]), view.classes.classes), case["scheme"]

@@ -436,7 +436,8 @@ def test_returning_to_the_map_resends_nothing_heavy(page, app_url):
     settle(page, 0.5)
     assert sum(received) < 200_000, sum(received)
     assert elapsed < 5.0, elapsed  # loose: the machine is shared; ≈ 0.3 s when quiet
-    # a level's geometry crosses once, when the level is first shown (wards ≈ 0.5 MB)
+    # a level's polygons are in the map data asset (loaded once with the page): showing wards
+    # for the first time sends their classes and values only (≈ 30 KB)
     received.clear()
     switch_level(page, "Ward")
-    assert 200_000 < sum(received) < 800_000, sum(received)
+    assert 0 < sum(received) < 100_000, sum(received)

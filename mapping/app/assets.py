@@ -37,8 +37,6 @@ from mapping.errors import MappingError
 #: the folder of a build's app assets, beside its ``processed/`` folder
 ASSET_DIR = "app-assets"
 INDEX_FILE = "assets.json"
-#: the version of the map data's layout; a new one makes every build's map data again
-FORMAT = 2
 #: URL prefixes the app server serves the assets under (``panel serve --static-dirs``)
 ASSET_ROUTE = "map-assets"
 CLIENT_ROUTE = "map-client"
@@ -90,7 +88,8 @@ def read_assets(processed: str | os.PathLike) -> Assets:
     except (OSError, ValueError) as exc:
         raise AssetsError(f"{index}: the map's static assets are missing or unreadable ({exc}); "
                           "`mapping serve` makes them") from None
-    if meta.get("manifest_sha256") != manifest_digest(processed) or meta.get("format") != FORMAT:
+    if (meta.get("manifest_sha256") != manifest_digest(processed)
+            or meta.get("code") != code_digest()):
         raise AssetsError(f"{index}: the map's static assets were made from another build; "
                           "`mapping serve` makes them again")
     if not (folder / meta["map"]).is_file():
@@ -115,7 +114,7 @@ def ensure_assets(processed: str | os.PathLike) -> Assets:
     folder = asset_dir(processed)
     folder.mkdir(parents=True, exist_ok=True)
     _write_atomic(folder / name, body)
-    meta = {"format": FORMAT, "manifest_sha256": manifest_digest(processed), "map": name}
+    meta = {"code": code_digest(), "manifest_sha256": manifest_digest(processed), "map": name}
     _write_atomic(folder / INDEX_FILE, (json.dumps(meta, indent=1) + "\n").encode())
     for old in folder.glob("map-*.js"):  # an earlier build's map data
         if old.name != name:
@@ -191,6 +190,7 @@ def map_payload(data) -> dict:
         "libraries": {"x": _floats(lib["x"].round()), "y": _floats(lib["y"].round()),
                       "name": lib["name"].tolist(), "source": lib["source"].tolist()},
         "index": index_inputs(data),
+        "client": client_settings(data),
     }
     for path in DELTA_PATHS:
         *parents, last = path.split(".")
@@ -200,6 +200,33 @@ def map_payload(data) -> dict:
         node[last + "s"] = _delta(node[last + "s"])
     payload["delta"] = [p + "s" for p in DELTA_PATHS]
     return payload
+
+
+def client_settings(data) -> dict:
+    """What ``mapclient.js`` needs besides the widgets: the level order, the measure keys it
+    treats apart, the palettes (light to dark, per number of classes), the build's default
+    normalisation, the aggregations it computes itself and the measures where a higher value
+    is better (their palette is reversed)."""
+    from mapping.app.data import INDEX_MEASURE, LEVELS  # noqa: PLC0415
+    from mapping.app.store_needs import MAIN_NEED  # noqa: PLC0415
+    from mapping.maps.classify import NO_DATA_COLOUR, PALETTES, palette  # noqa: PLC0415
+
+    return {
+        "levels": list(LEVELS), "index": INDEX_MEASURE, "categorical": MAIN_NEED,
+        "normalisation": data.spec.indicator_level.normalisation,
+        "aggregations": ["arithmetic", "geometric"], "no_data": NO_DATA_COLOUR,
+        "palettes": {name: {str(k): palette(name, k) for k in range(2, 10)} for name in PALETTES},
+        "higher_is_better": sorted(code for code, meta in data.indicators.items()
+                                   if meta.get("direction") == "higher_is_better"),
+    }
+
+
+def code_digest() -> str:
+    """A digest of the code that shapes the map data (this module and the palettes): the
+    asset of a build is made again when it changes."""
+    h = hashlib.sha256(Path(__file__).read_bytes())
+    h.update((Path(__file__).resolve().parent.parent / "maps" / "classify.py").read_bytes())
+    return h.hexdigest()[:16]
 
 
 def index_inputs(data) -> dict | None:

@@ -55,8 +55,8 @@ def load_static_assets() -> None:
 
 serve_assets_locally()
 try:
+    page = make_page()  # the build first: its own error (missing, damaged) is the one to log
     load_static_assets()
-    page = make_page()
 except MappingError as exc:  # no build, files that do not match the manifest, no map data
     logging.getLogger("mapping.app").error("cannot serve the map: %s", exc)
     page = unavailable_page()

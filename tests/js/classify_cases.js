@@ -13,7 +13,10 @@ const out = cases.map((c) => {
     ? c.values.map((v) => (v === null ? NaN : v))
     : client.indexValues(data, c.level, c.weights, c.aggregation);
   if (values === null) return null;
-  const r = client.classify(values, c.scheme, c.k, c.palettes, c.higher_is_worse);
+  // the palettes and directions the browser's repaint uses: the map data's own
+  const higherIsWorse = !data.client.higher_is_better.includes(c.measure);
+  const r = client.classify(values, c.scheme, c.k, data.client.palettes[c.palette],
+                            higherIsWorse);
   return {classes: Array.from(r.classes), colours: r.colours,
           values: Array.from(values, (v) => (Number.isNaN(v) ? null : v))};
 });

@@ -187,14 +187,15 @@
     return rollup(lsoa, index.population, index.parent[level], data.levels[level].code.length);
   }
 
-  // Called by the widgets' callbacks in a session's document. ctx: the level's source (by
-  // level), the colour mapper, the widgets' models, and the session's settings (cfg).
-  // Returns true when the map was repainted here, false when only the server can.
+  // Called by the widgets' callbacks in a session's document. ctx: the widgets' models, the
+  // colour mapper and source(level), the level's source if it has been made. The rest (level
+  // order, palettes, ...) is in the map data's "client" part. Returns true when the map was
+  // repainted here, false when only the server can.
   function repaint(ctx, trigger) {
-    const cfg = ctx.cfg;
     const data = api.data();
+    const cfg = data.client;
     const level = cfg.levels[ctx.level.active];
-    const src = ctx.sources[level];
+    const src = ctx.source(level);
     const measure = ctx.measure.value, scheme = ctx.scheme.value;
     if (!src || measure === cfg.categorical || !(scheme in SCHEMES)) return false;
     const reweight = trigger === "weights" || trigger === "aggregation";

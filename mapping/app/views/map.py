@@ -23,11 +23,8 @@ import param
 from bokeh.core.property.vectorization import Field
 from bokeh.models import ColumnDataSource, CustomJSHover, CustomJSTransform
 
-from mapping.app.data import INDEX_MEASURE, LEVELS
 from mapping.app.store import AppState, Choropleth
-from mapping.app.store_needs import MAIN_NEED
 from mapping.maps import bokeh_map as bm
-from mapping.maps.classify import NO_DATA_COLOUR, PALETTES, palette
 
 ASPECT = 1.35  # width / height of the map frame; ranges are fitted to it
 MIN_SPAN = 4000.0  # metres (Web Mercator) shown at least when flying to a small area
@@ -68,12 +65,14 @@ LIBRARY_JS = """
 return String(MappingClient.data().libraries[format][special_vars.index]);
 """
 #: The repaint in the browser (mapclient.js) on a change of weights, method or classes.
-#: (``WEIGHTS`` and ``SOURCES`` are filled in: one argument per slider and per level)
+#: (``WEIGHTS`` is filled in: one argument per slider). A level's source is found by its name
+#: (``areas-<level>``): a level's source is made when the level is first shown.
 REPAINT_JS = """
 if (!globalThis.MappingClient) return;
-MappingClient.repaint({cfg: cfg, level: level, measure: measure, scheme: scheme, k: k,
+MappingClient.repaint({level: level, measure: measure, scheme: scheme, k: k,
   palette: palette, normalisation: normalisation, aggregation: aggregation, rescale: rescale,
-  weights: [WEIGHTS], mapper: mapper, sources: {SOURCES}}, trigger);
+  weights: [WEIGHTS], mapper: mapper,
+  source: (lv) => mapper.document.get_model_by_name("areas-" + lv)}, trigger);
 """
 
 
@@ -158,10 +157,7 @@ class MapPanel(pn.viewable.Viewer):
                                              "unit": s.measure_unit()}, code=VALUE_JS)
         self.hover.formatters = {"@value": self.value_fmt, "@cls": self.class_fmt}
         self._tools_level = ""
-        # every level's source and renderer now (they hold two small columns, never the
-        # polygons): the browser's repaint can reach each of them
-        for level in LEVELS:  # under the outlines and labels, which come next
-            self._add_level(level)
+        self._add_level(s.level)
         self.outlines, self.labels = bm.add_outlines(
             fig, static_source(len(d.borough_lines[0])), static_field("outlines.xs"),
             static_field("outlines.ys"), label_source=static_source(len(d.boroughs)),
@@ -190,8 +186,11 @@ class MapPanel(pn.viewable.Viewer):
         return (bb[:, 0].min(), bb[:, 1].min(), bb[:, 2].max(), bb[:, 3].max())
 
     def _add_level(self, level: str) -> None:
-        """The source and renderer of a level's areas: two small columns (class and value);
-        the polygons, codes and names are read in the browser from the map data asset."""
+        """The source and renderer of a level's areas, made when the level is first shown: two
+        small columns (class and value); the polygons, codes and names are read in the
+        browser from the map data asset."""
+        if level in self.sources:
+            return
         n = len(self.store.data.levels[level].table)
         src = ColumnDataSource({"cls": np.zeros(n, dtype=np.uint8),
                                 "value": np.full(n, np.nan)}, name=f"areas-{level}")
@@ -201,6 +200,12 @@ class MapPanel(pn.viewable.Viewer):
                                      tools=False, visible=level == self.store.level,
                                      xs=static_field(f"levels.{level}.xs", "cls"),
                                      ys=static_field(f"levels.{level}.ys", "cls"))
+        # keep areas under the outlines and labels drawn later: one reassignment, so that the
+        # renderer never leaves the document in between (it would be sent twice)
+        overlays = (getattr(self, "outlines", None), getattr(self, "labels", None))
+        others = [r for r in self.fig.renderers if r is not renderer]
+        first = next((i for i, r in enumerate(others) if r in overlays), len(others))
+        self.fig.renderers = [*others[:first], renderer, *others[first:]]
         src.selected.on_change("indices", partial(self._on_tap, level))
         self.sources[level] = src
         self.renderers[level] = renderer
@@ -229,6 +234,7 @@ class MapPanel(pn.viewable.Viewer):
         """Send the new class and value columns of the visible level (never the geometry)."""
         s = self.store
         view = s.view()
+        self._add_level(s.level)
         src = self.sources[s.level]
         k = len(view.classes.colours)
         # class k = no data, k + 1 = suppressed (same colour; the tooltip says which)
@@ -249,33 +255,16 @@ class MapPanel(pn.viewable.Viewer):
         return view
 
     # -- the repaint in the browser --------------------------------------------------------
-    def client_config(self) -> dict:
-        """What ``mapclient.js`` needs besides the widgets: the level order, the measure keys
-        it treats apart, the palettes (light to dark, per number of classes), the default
-        normalisation and the aggregations it computes itself."""
-        d = self.store.data
-        return {
-            "levels": list(LEVELS), "index": INDEX_MEASURE, "categorical": MAIN_NEED,
-            "normalisation": d.spec.indicator_level.normalisation,
-            "aggregations": ["arithmetic", "geometric"], "no_data": NO_DATA_COLOUR,
-            "palettes": {name: {str(k): palette(name, k) for k in range(2, 10)}
-                         for name in PALETTES},
-            "higher_is_better": [code for code, meta in d.indicators.items()
-                                 if meta.get("direction") == "higher_is_better"],
-        }
-
     def link_client(self, *, level, measure, scheme, k, palette, normalisation, aggregation,
                     rescale, weights) -> None:
         """Repaint the map in the browser when a weight, the way domains are combined, the
         classes or the colours change (``mapclient.js``); the widgets' changes still reach the
         server, which updates everything else and sends the same colours."""
-        args = {"cfg": self.client_config(), "level": level, "measure": measure,
-                "scheme": scheme, "k": k, "palette": palette, "normalisation": normalisation,
-                "aggregation": aggregation, "rescale": rescale, "mapper": self.mapper,
-                **{f"w{i}": w for i, w in enumerate(weights)},
-                **{f"src_{lv}": src for lv, src in self.sources.items()}}
+        args = {"level": level, "measure": measure, "scheme": scheme, "k": k,
+                "palette": palette, "normalisation": normalisation, "aggregation": aggregation,
+                "rescale": rescale, "mapper": self.mapper,
+                **{f"w{i}": w for i, w in enumerate(weights)}}
         code = REPAINT_JS.replace("WEIGHTS", ", ".join(f"w{i}" for i in range(len(weights))))
-        code = code.replace("SOURCES", ", ".join(f"{lv}: src_{lv}" for lv in self.sources))
         for widget, trigger in ((scheme, "scheme"), (k, "k"), (palette, "palette"),
                                 (aggregation, "aggregation"), *((w, "weights") for w in weights)):
             widget.jscallback(value=code, args={**args, "trigger": trigger})

@@ -56,7 +56,7 @@ class TableView(pn.viewable.Viewer):
         # the columns share the width of the page (titles wrap): no column is cut off. The
         # value cell shows the word "suppressed" (or "no data"), never blank or NaN: its
         # text column is made by the store, the formatter (one model, made once) shows it
-        self.table = pn.widgets.Tabulator(
+        self._table = pn.widgets.Tabulator(
             pagination="remote", page_size=PAGE_SIZE, show_index=False, disabled=True,
             header_filters=True, sizing_mode="stretch_width", selectable=1,
             layout="fit_columns", stylesheets=[TABLE_CSS],
@@ -64,27 +64,41 @@ class TableView(pn.viewable.Viewer):
             configuration={"columnDefaults": {"minWidth": MIN_COLUMN_WIDTH}},
             formatters={"value": HTMLTemplateFormatter(template="<%- value_text %>")},
             hidden_columns=["value_text", "value_suppressed"])
-        self.table.on_click(self._on_click)
+        self._table.on_click(self._on_click)
+        #: the rows are made when the table is first drawn or read, not for every session
+        self._stale = True
+        self._drawn = False
         s.param.watch(self._update, [*s.VIEW, "boroughs"])
-        s.param.watch(lambda _: self.show_selected(), "selected")
-        self.update()
+        s.param.watch(lambda _: self._drawn and self.show_selected(), "selected")
+
+    @property
+    def table(self) -> pn.widgets.Tabulator:
+        """The table widget, with the rows of the current choices."""
+        if self._stale:
+            self.update()
+        return self._table
 
     def __panel__(self):
+        self._drawn = True
         return pn.Column(self.caption, self.download, self.table, sizing_mode="stretch_width",
                          name="Table")
 
     def _update(self, *_events) -> None:
-        self.update()
+        if self._drawn:
+            self.update()
+        else:
+            self._stale = True
 
     def update(self) -> None:
         s = self.store
+        self._stale = False
         view = s.view()
         t = s.table(view)
         # Tabulator sets column titles as HTML: the indicator label is escaped
         unit = f" ({view.unit})" if view.unit and view.unit != "score" else ""
-        self.table.titles = {**TITLES, "value": escaped(view.label[:60] + unit)}
+        self._table.titles = {**TITLES, "value": escaped(view.label[:60] + unit)}
         t = t.assign(value_text=cell_texts(t["value"], t["value_suppressed"]))
-        self.table.value = t
+        self._table.value = t
         self.caption.object = html("table_caption.html", n=f"{len(t):,}",
                                    level=LEVELS[s.level], label=view.label)
         self.download.filename = re.sub(r"[^a-z0-9_.-]+", "-", (
