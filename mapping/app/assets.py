@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from mapping.errors import MappingError
+from mapping.outputs import manifest_digest
 
 #: the folder of a build's app assets, beside its ``processed/`` folder
 ASSET_DIR = "app-assets"
@@ -68,10 +69,6 @@ class Assets:
 
 def asset_dir(processed: str | os.PathLike) -> Path:
     return Path(processed).resolve().parent / ASSET_DIR
-
-
-def manifest_digest(processed: str | os.PathLike) -> str:
-    return hashlib.sha256((Path(processed) / "manifest.json").read_bytes()).hexdigest()
 
 
 def client_hash() -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -39,7 +40,7 @@ from mapping.index.ranking import percentiles, rank_bands, rank_descending
 from mapping.index.scenario import method_scenario
 from mapping.index.spec import IndexSpec
 from mapping.maps.bokeh_map import polygon_lists, to_mercator
-from mapping.outputs import Outputs, processed_dir
+from mapping.outputs import Outputs, manifest_digest, processed_dir
 from mapping.outputs.catalogue import EARLIER_INDEXES
 from mapping.outputs.catalogue import LEVELS as CATALOGUE_LEVELS
 from mapping.outputs.readmodel import SUPPORT_MEASURES, ReadModel
@@ -256,8 +257,12 @@ def _earlier(outputs: Outputs, lsoa: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 @pn.cache(max_items=2)
 def app_data(root: str) -> AppData:
-    """Load the build at ``root`` (verified against its manifest) into an :class:`AppData`."""
-    model = ReadModel.open(root)
+    """Load the build at ``root`` (verified against its manifest) into an :class:`AppData`.
+    ``mapping serve`` verifies the build before it starts the server and says so (the digest
+    of the manifest it verified, in ``MAPPING_VERIFIED_MANIFEST``): the same build is then not
+    hashed a second time."""
+    verified = os.environ.get("MAPPING_VERIFIED_MANIFEST")
+    model = ReadModel.open(root, verify=not (verified and verified == manifest_digest(root)))
     spec = model.spec
     codes = list(model.manifest["indicators"])
     levels = {lvl: _level(model, lvl, codes) for lvl in LEVELS}

@@ -11,7 +11,7 @@ from mapping.app.assets import ASSET_ROUTE, CLIENT_DIR, CLIENT_ROUTE, asset_dir,
 from mapping.commands.common import add_out_dir
 from mapping.config import PROCESSED, output_dir
 from mapping.errors import MappingError
-from mapping.outputs import load_outputs
+from mapping.outputs import load_outputs, manifest_digest
 
 APP = Path(__file__).resolve().parent.parent / "app" / "main.py"
 
@@ -70,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
     ensure_assets(processed)  # the map data, made once per build (then only checked)
     # every asset (BokehJS, Panel's extensions and stylesheets) from this server, never a CDN,
     # whatever the environment says: the app must work offline and make no third-party request
-    env = {**os.environ, "MAPPING_PROCESSED_DIR": str(processed), "BOKEH_RESOURCES": "server"}
+    env = {**os.environ, "MAPPING_PROCESSED_DIR": str(processed), "BOKEH_RESOURCES": "server",
+           "MAPPING_VERIFIED_MANIFEST": manifest_digest(processed)}
     print(f"serving http://{args.address}:{args.port}/ from {processed}", flush=True)
     cmd = command(args, asset_dir(processed))
     # replace this process with the server: one process to signal and to stop, no orphans

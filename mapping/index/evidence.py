@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import stats
 
 from mapping.errors import DataValidationError, Problem
 from mapping.index.engine import build_index
@@ -194,6 +194,8 @@ def fit_weights(x: np.ndarray, y: np.ndarray, *, nonnegative: bool = True,
     xc = x[ok] - x[ok].mean(axis=0)
     yc = y[ok] - y[ok].mean()
     if nonnegative:
+        from scipy import optimize  # noqa: PLC0415 (1 s to import; the app never fits)
+
         w, _ = optimize.nnls(xc, yc)
         if decimals is not None:
             return round_weights(w, decimals)

@@ -5,13 +5,16 @@ Shared by the Bokeh app and the folium exports so that a map looks the same in b
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from bokeh.palettes import Cividis256, Viridis256, YlGnBu, YlOrRd
 
-#: scheme name → mapclassify class name (imported on first use: mapclassify takes ~2 s to load)
+#: scheme name → mapclassify class name. Quantiles and equal intervals are computed here by
+#: mapclassify's own rules (:func:`quantile_bins`, :func:`equal_interval_bins`, :func:`bin1d`;
+#: tests/test_classify.py checks them against mapclassify): importing mapclassify compiles its
+#: numba functions (~2 s), which only natural breaks need, and the browser's repaint
+#: (mapping/app/static/mapclient.js) mirrors these same few lines.
 SCHEMES = {
     "quantiles": "Quantiles",
     "natural_breaks": "FisherJenks",
@@ -50,6 +53,42 @@ def palette(name: str, k: int) -> list[str]:
 PALETTES = ("viridis", "cividis", "ylorrd", "ylgnbu")
 
 
+def quantile_bins(y: np.ndarray, k: int) -> np.ndarray:
+    """Upper bounds of ``k`` quantile classes (``mapclassify.classifiers.quantile``: repeated
+    bounds merge, so there may be fewer)."""
+    from scipy import stats  # noqa: PLC0415
+
+    w = 100.0 / k
+    p = np.arange(w, 100 + w, w)
+    if p[-1] > 100.0:
+        p[-1] = 100.0
+    return np.unique(np.array([stats.scoreatpercentile(y, pct) for pct in p]))
+
+
+def equal_interval_bins(y: np.ndarray, k: int) -> np.ndarray:
+    """Upper bounds of ``k`` classes of equal width (``mapclassify.EqualInterval``)."""
+    max_y, min_y = max(y), min(y)
+    width = (max_y - min_y) * 1.0 / k
+    cuts = np.arange(min_y + width, max_y + width, width)
+    if len(cuts) > k:
+        cuts = cuts[0:k]
+    cuts[-1] = max_y
+    return cuts.copy()
+
+
+def bin1d(x: np.ndarray, bins: np.ndarray) -> np.ndarray:
+    """Class of each value: ``j`` where ``bins[j-1] < x <= bins[j]``
+    (``mapclassify.classifiers.bin1d``)."""
+    left = [-float("inf"), *bins[0:-1]]
+    ids = np.zeros(x.shape, dtype="int")
+    for j, (lo, hi) in enumerate(zip(left, bins, strict=True)):
+        ids += (x > lo) * (x <= hi) * j
+    return ids
+
+
+_OWN_BINS = {"quantiles": quantile_bins, "equal_interval": equal_interval_bins}
+
+
 @dataclass(frozen=True)
 class Classes:
     """Result of classifying values: a class per value (``len(colours)`` = no data), bins,
@@ -84,14 +123,17 @@ def classify(values, scheme: str = "quantiles", k: int = 5, palette_name: str = 
     if k_eff == 1:
         classes[ok] = 0
         bins = (float(values[ok].max()),)
+    elif scheme in _OWN_BINS:
+        # few distinct values (e.g. a borough-only coverage share, mostly 0 or 100): equal
+        # quantile bounds merge; fewer classes is the answer
+        edges = _OWN_BINS[scheme](values[ok], k_eff)
+        classes[ok] = bin1d(values[ok], edges)
+        bins = tuple(float(b) for b in edges)
+        k_eff = len(bins)
     else:
         import mapclassify  # noqa: PLC0415
 
-        with warnings.catch_warnings():
-            # few distinct values (e.g. a borough-only coverage share, mostly 0 or 100): the
-            # quantile scheme merges equal breaks and says so; fewer classes is the answer
-            warnings.filterwarnings("ignore", "Not enough unique values", UserWarning)
-            fitted = getattr(mapclassify, SCHEMES[scheme])(values[ok], k=k_eff)
+        fitted = getattr(mapclassify, SCHEMES[scheme])(values[ok], k=k_eff)
         classes[ok] = fitted.yb
         bins = tuple(float(b) for b in fitted.bins)
         k_eff = len(bins)

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -27,6 +28,12 @@ from mapping.outputs.manifest import Manifest, ManifestError
 
 class OutputsError(MappingError):
     """Built outputs are missing or do not match their manifest."""
+
+
+def manifest_digest(root: str | os.PathLike) -> str:
+    """SHA-256 of a build's manifest file: names the build exactly (it holds every file's
+    hash)."""
+    return hashlib.sha256((Path(root) / MANIFEST).read_bytes()).hexdigest()
 
 
 def processed_dir(override: str | os.PathLike | None = None) -> Path:

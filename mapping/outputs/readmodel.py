@@ -101,10 +101,10 @@ class ReadModel:
     _libraries: pd.DataFrame | None = None
 
     @classmethod
-    def open(cls, root: str | os.PathLike | None = None) -> ReadModel:
+    def open(cls, root: str | os.PathLike | None = None, verify: bool = True) -> ReadModel:
         """The build in ``root`` (default: ``$MAPPING_PROCESSED_DIR`` or ``data/processed``),
-        its hashes checked."""
-        return cls(load_outputs(root), load_registry())
+        its hashes checked unless ``verify`` is False (its manifest is always checked)."""
+        return cls(load_outputs(root, verify=verify), load_registry())
 
     # -- the build ------------------------------------------------------------------------
     @property
