@@ -1,29 +1,66 @@
-"""Load test of the served app: many concurrent Bokeh client sessions, loopback only.
+"""Load test of the served app on loopback: many people opening it at once, then many sessions
+changing it at once.
 
-    .venv/bin/python -m benchmarks.load_test [--sessions 40] [--out-dir DIR] [--url URL]
+    .venv/bin/python -m benchmarks.load_test [--open 30 --open 100] [--browsers 10]
+        [--sessions 40] [--first-visit 0] [--json FILE] [--out-dir DIR] [--quick]
 
-Each session (``bokeh.client.pull_session`` in its own thread) pulls the page, then changes the
-measure to an indicator, back to the index, and one domain weight, waiting each time for the
-recoloured columns to arrive (``cls``/``value`` of the map's ColumnDataSource). One extra
-session sends a value no widget accepts (a callback error on the server) and must not disturb
-the others. Reports: server memory per session (RSS of the ``panel serve`` process, before and
-after the sessions connect, divided by their number), recolour latency percentiles, errors, and
-whether every session ended with its own map (its values compared with the index computed here
-for its own weights: no state leaks between users).
+It builds nothing: each part serves ``--out-dir`` (default ``data``) with ``mapping serve`` on a
+free loopback port (a fresh server per part, warmed by one session that loads the build, then
+stopped). Figures to read, not timed assertions; the machine's load average is recorded beside
+them (a shared 2-core machine is noisy).
 
-Without ``--url`` it builds nothing: it serves ``--out-dir`` (default ``data``) with
-``mapping serve`` on a free loopback port and stops it afterwards.
+**Opening** (``--open N``, repeatable, default 30 and 100). N clients start at the same moment
+(one asyncio loop in one thread, so that the load generator's own CPU stays small; it is
+reported). Each one: an HTTP GET of the page (the server builds that person's Bokeh document
+during the GET) - *to the page* is the time to the full HTML; then the websocket with the
+session's token (``ws`` beside the page, token in the subprotocol header, as BokehJS does):
+ACK, PULL-DOC-REQ, PULL-DOC-REPLY - *to the document* is the time from the start to the whole
+reply. The reply is read as raw protocol fragments and never turned into Bokeh models
+(``bokeh.client.pull_session`` would deserialise it in Python, slowly enough to dominate a load
+test on the same machine). The static files the page names (``map-assets/`` - the map data -
+and ``map-client/``) are fetched once and reported (bytes, ``Cache-Control``, encoding); with
+``--first-visit F`` that fraction of the clients also fetches them between the page and the
+websocket, as a browser with an empty cache does when nothing is in front of the app (the
+deploy guide's nginx keeps them in its cache, so by default the app server does not serve
+them). Every session stays open until all have finished; then: p50/p95/p99/max of both
+times, errors (every message kept), server CPU seconds per new session (user + system time
+of the ``panel serve`` process over the phase, divided by N), server RSS per open session
+(the increase divided by N), wall time, and the error lines of the server's log.
+
+**Browsers** (``--browsers M``, default 10; 0 skips it): one Debian chromium (headless),
+M fresh contexts (empty caches: first visits, every static file fetched) opening the page at
+once; *to a drawn map* is the time from the common start until
+``Bokeh.documents[0].is_idle`` (with the map's LSOA source present) and one
+``requestAnimationFrame`` after it. On a 2-core machine the browsers share the CPU with the
+server (rendering M pages costs far more CPU than serving them), so this figure is
+pessimistic: each real visitor renders on their own machine.
+
+**Sessions** (``--sessions``, default 40; 0 skips it): ``run_load`` - each session
+(``bokeh.client.pull_session`` in its own thread) changes the measure to an indicator, back to
+the index, and one domain weight, waiting each time for the recoloured columns to arrive
+(``cls``/``value`` of the map's source ``areas-lsoa``). One extra session sends a value no
+widget accepts (a callback error on the server) and must not disturb the others. Reports:
+server memory per session, recolour latency percentiles, errors, and whether every session
+ended with its own map (its values compared with the index computed here for its own weights:
+no state leaks between users).
+
+``--quick`` is ``--open 10 --browsers 3 --sessions 5`` (flags given explicitly win). Everything
+printed is also written as JSON (``--json``, default ``benchmarks/results/load_test.json``).
+The exit status is 1 on any error, a state leak or a faulty session that did not recover;
+targets missed are printed, not failed.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -34,6 +71,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 BAD_MEASURE = "no_such_measure"
+RESULTS = REPO / "benchmarks" / "results" / "load_test.json"
 
 
 @dataclass
@@ -118,8 +156,9 @@ class Client:
                                and m.title != "Number of classes"
                                and not m.title.startswith("Walking distance")),
                               key=lambda m: m.id)
-        self.source = next(m for m in doc.models if isinstance(m, ColumnDataSource)
-                           and "cls" in m.data)
+        self.source = doc.get_model_by_name("areas-lsoa")
+        if not isinstance(self.source, ColumnDataSource) or "cls" not in self.source.data:
+            raise RuntimeError("the document has no map source named areas-lsoa")
         self._changed = 0
         self.source.on_change("data", self._on_data)
 
@@ -271,20 +310,92 @@ def run_load(url: str, pid: int, processed: Path, n_sessions: int = 25,
 
 
 def main(argv: list[str] | None = None) -> int:
+    from benchmarks.load_open import (  # noqa: PLC0415 (they import this module)
+        log_errors,
+        print_assets,
+        print_browsers,
+        print_opening,
+        run_browsers,
+        run_opening,
+        static_assets,
+        warm_up,
+    )
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sessions", type=int, default=40)
+    ap.add_argument("--open", type=int, action="append", metavar="N",
+                    help="clients opening the page at once; repeatable (default 30 and 100)")
+    ap.add_argument("--browsers", type=int, help="chromium pages opening at once (default 10)")
+    ap.add_argument("--sessions", type=int, help="concurrent recolouring sessions (default 40)")
+    ap.add_argument("--first-visit", type=float, default=0.0, metavar="FRACTION",
+                    help="fraction of the opening clients that also fetch the app's static "
+                    "files (default 0: nginx serves them from its cache)")
+    ap.add_argument("--quick", action="store_true", help="--open 10 --browsers 3 --sessions 5")
+    ap.add_argument("--json", type=Path, default=RESULTS, help=f"default {RESULTS}")
     ap.add_argument("--out-dir", default="data", help="build folder holding processed/")
     ap.add_argument("--timeout", type=float, default=90.0, help="per step, seconds")
     args = ap.parse_args(argv)
+    opens = args.open or ([10] if args.quick else [30, 100])
+    n_browsers = args.browsers if args.browsers is not None else (3 if args.quick else 10)
+    n_sessions = args.sessions if args.sessions is not None else (5 if args.quick else 40)
     out = Path(args.out_dir).resolve()
-    with served(out, {"MAPPING_USAGE_DB": str(out / "load-test-usage.sqlite")}) as (url, pid,
-                                                                                     startup):
-        print(f"server: {url} (panel pid {pid}), first HTTP 200 after {startup:.1f} s")
-        report = run_load(url, pid, out / "processed", args.sessions, args.timeout)
-    for key, value in report.items():
-        print(f"{key:16s} {value}")
-    ok = (not report["errors"] and report["own_state"]["matching"] == args.sessions
-          and report["faulty_session"].get("recovered"))
+    report: dict = {"machine": {"cpus": os.cpu_count(), "load_average_start": os.getloadavg()},
+                    "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "opening": []}
+    ok = True
+    with tempfile.TemporaryDirectory(prefix="load-test-") as tmp:
+        env = {"MAPPING_USAGE_DB": str(Path(tmp) / "usage.sqlite")}
+
+        def server(name: str):
+            return served(out, env, log=Path(tmp) / f"{name}.log")
+
+        for n in opens:
+            with server(f"open-{n}") as (url, pid, startup):
+                print(f"opening N={n}: server {url} (panel pid {pid}), up in {startup:.1f} s",
+                      flush=True)
+                if "static_files" not in report:
+                    report["static_files"] = static_assets(url, args.timeout)
+                phase = run_opening(url, pid, n, args.timeout, args.first_visit)
+                phase["server_log_errors"] = log_errors(Path(tmp) / f"open-{n}.log")
+            report["opening"].append(phase)
+            ok &= not phase["errors"]
+        if n_browsers:
+            with server("browsers") as (url, pid, _):
+                print(f"browsers M={n_browsers}: server {url}", flush=True)
+                warm_up(url, args.timeout)
+                report["browsers"] = run_browsers(url, n_browsers, args.timeout, pid)
+                report["browsers"]["server_log_errors"] = log_errors(Path(tmp) / "browsers.log")
+            ok &= not report["browsers"]["errors"]
+        if n_sessions:
+            with server("sessions") as (url, pid, _):
+                print(f"sessions S={n_sessions}: server {url}", flush=True)
+                report["sessions"] = run_load(url, pid, out / "processed", n_sessions,
+                                              args.timeout)
+            # the faulty session's callback error is expected here
+            report["sessions"]["server_log_errors"] = log_errors(Path(tmp) / "sessions.log")
+            s = report["sessions"]
+            ok &= bool(not s["errors"] and s["own_state"]["matching"] == n_sessions
+                       and s["faulty_session"].get("recovered"))
+    report["machine"]["load_average_end"] = os.getloadavg()
+    if "static_files" in report:
+        print_assets(report["static_files"])
+    if report["opening"]:
+        print_opening(report["opening"])
+    if "browsers" in report:
+        print_browsers(report["browsers"])
+        for line in report["browsers"]["server_log_errors"]:
+            print(f"  server log: {line}")
+    if "sessions" in report:
+        print(f"\nSESSIONS: {n_sessions} concurrent sessions recolour (run_load)")
+        for key, value in report["sessions"].items():
+            if key != "server_log_errors":
+                print(f"  {key:16s} {value}")
+        logged = report["sessions"]["server_log_errors"]
+        print(f"  server log: {len(logged)} distinct error-like lines (the faulty session's "
+              "callback error is expected)" + "".join(f"\n    {x[:160]}" for x in logged[:4]))
+    print(f"\nload average at start {report['machine']['load_average_start']}, "
+          f"at end {report['machine']['load_average_end']}")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=1, default=str))
+    print(f"written {args.json}")
     return 0 if ok else 1
 
 

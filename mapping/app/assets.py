@@ -17,8 +17,10 @@ by browsers and by the nginx of the deploy guide):
 The file is derived from the verified build by ``mapping serve`` (and ``mapping build``) once
 per build, into ``<out-dir>/app-assets/`` beside ``processed/`` (never committed: ``data/``
 is ignored). :func:`ensure_assets` writes it when it is missing or belongs to another build,
-through a temporary file and a rename; ``assets.json`` names it and the build (the SHA-256 of
-the build's manifest) it was made from.
+through a temporary file and a rename; ``assets-<code>.json`` names it and the build (the
+SHA-256 of the build's manifest) it was made from. ``<code>`` is a digest of the code that
+shapes the map data, so two versions of the app serving one build (a rolling upgrade) each keep
+their own; map data of earlier builds is removed.
 """
 
 from __future__ import annotations
@@ -37,7 +39,6 @@ from mapping.outputs import manifest_digest
 
 #: the folder of a build's app assets, beside its ``processed/`` folder
 ASSET_DIR = "app-assets"
-INDEX_FILE = "assets.json"
 #: URL prefixes the app server serves the assets under (``panel serve --static-dirs``)
 ASSET_ROUTE = "map-assets"
 CLIENT_ROUTE = "map-client"
@@ -79,14 +80,13 @@ def read_assets(processed: str | os.PathLike) -> Assets:
     """The assets of the build in ``processed``; :class:`AssetsError` when they are missing or
     were made from another build (``mapping serve`` makes them)."""
     folder = asset_dir(processed)
-    index = folder / INDEX_FILE
+    index = folder / index_name()
     try:
         meta = json.loads(index.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise AssetsError(f"{index}: the map's static assets are missing or unreadable ({exc}); "
                           "`mapping serve` makes them") from None
-    if (meta.get("manifest_sha256") != manifest_digest(processed)
-            or meta.get("code") != code_digest()):
+    if meta.get("manifest_sha256") != manifest_digest(processed):
         raise AssetsError(f"{index}: the map's static assets were made from another build; "
                           "`mapping serve` makes them again")
     if not (folder / meta["map"]).is_file():
@@ -111,12 +111,32 @@ def ensure_assets(processed: str | os.PathLike) -> Assets:
     folder = asset_dir(processed)
     folder.mkdir(parents=True, exist_ok=True)
     _write_atomic(folder / name, body)
-    meta = {"code": code_digest(), "manifest_sha256": manifest_digest(processed), "map": name}
-    _write_atomic(folder / INDEX_FILE, (json.dumps(meta, indent=1) + "\n").encode())
-    for old in folder.glob("map-*.js"):  # an earlier build's map data
-        if old.name != name:
-            old.unlink(missing_ok=True)
+    build = manifest_digest(processed)
+    meta = {"code": code_digest(), "manifest_sha256": build, "map": name}
+    _write_atomic(folder / index_name(), (json.dumps(meta, indent=1) + "\n").encode())
+    _remove_earlier_builds(folder, build)
     return read_assets(processed)
+
+
+def index_name() -> str:
+    return f"assets-{code_digest()}.json"
+
+
+def _remove_earlier_builds(folder: Path, build: str) -> None:
+    """Remove the index files and map data made from other builds than ``build``."""
+    keep = set()
+    for index in folder.glob("assets-*.json"):
+        try:
+            meta = json.loads(index.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if meta.get("manifest_sha256") == build:
+            keep.add(meta.get("map"))
+        else:
+            index.unlink(missing_ok=True)
+    for old in folder.glob("map-*.js"):
+        if old.name not in keep:
+            old.unlink(missing_ok=True)
 
 
 def _write_atomic(path: Path, body: bytes) -> None:
