@@ -163,7 +163,9 @@ def data_section(build_dir: Path, smoke: bool, repeats: int) -> dict:
 # bench_app.py figure name -> its raw list (for min-max); unknown names keep the median only
 APP_RAW = {
     "server start -> first HTTP 200": "server_start_s",
-    "page load -> document idle (browser)": "page_to_idle_s",
+    "page load -> document idle (browser, first visit)": "page_to_idle_s",
+    "page load -> map drawn (second visit, assets cached)": "cached_page_to_drawn_s",
+    "server CPU per new session (one at a time)": "session_cpu_s",
     "initial page HTML": "html_bytes",
     "initial websocket payload": "initial_ws_bytes",
     "recolour (measure) websocket bytes": "recolour_ws_bytes",
@@ -171,7 +173,8 @@ APP_RAW = {
     "recolour (measure) browser round trip": "recolour_browser_s",
     "reweight server time": "reweight_server_s",
     "reweight websocket bytes": "reweight_ws_bytes",
-    "weight change -> repainted map (browser)": "reweight_browser_s",
+    "weight change -> repainted map (browser, Playwright)": "reweight_browser_s",
+    "weight change -> repainted map (timed in the page)": "reweight_client_s",
     "server memory per extra session": "session_rss_kib",
 }
 
