@@ -14,7 +14,7 @@ by browsers and by the nginx of the deploy guide):
   values the server reads), each LSOA's population and its ward and borough, and the colour
   palettes.
 
-The file is derived from the verified build by ``mapping serve`` (and ``mapping build``) once
+The file is derived from the verified build by ``mapping serve`` once
 per build, into ``<out-dir>/app-assets/`` beside ``processed/`` (never committed: ``data/``
 is ignored). :func:`ensure_assets` writes it when it is missing or belongs to another build,
 through a temporary file and a rename; ``assets-<code>.json`` names it and the build (the
