@@ -239,10 +239,12 @@ def client_settings(data) -> dict:
 
 
 def code_digest() -> str:
-    """A digest of the code that shapes the map data (this module and the palettes): the
-    asset of a build is made again when it changes."""
-    h = hashlib.sha256(Path(__file__).read_bytes())
-    h.update((Path(__file__).resolve().parent.parent / "maps" / "classify.py").read_bytes())
+    """A digest of the code that shapes the map data (this module, the static layers and the
+    palettes): the asset of a build is made again when it changes."""
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in (here / "assets.py", here / "geometry.py", here.parent / "maps" / "classify.py"):
+        h.update(path.read_bytes())
     return h.hexdigest()[:16]
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from mapping.maps.bokeh_map import polygon_columns, polygon_lists, to_mercator
+from mapping.maps.bokeh_map import polygon_lists, to_mercator
 
 __all__ = ["borough_lines", "libraries", "polygon_lists", "thames"]
 
@@ -24,9 +24,8 @@ def thames(lsoa_merc) -> tuple[list, list]:
     if not parts:
         return [], []
     river = shapely.simplify(shapely.MultiPolygon(parts), 25.0)
-    xs, ys = polygon_columns([river])
-    return ([[np.rint(r).astype(np.int64).tolist() for r in poly] for poly in xs[0]],
-            [[np.rint(r).astype(np.int64).tolist() for r in poly] for poly in ys[0]])
+    xs, ys = polygon_lists([river])
+    return xs[0], ys[0]
 
 
 def borough_lines(boro_merc) -> tuple[list, list]:
