@@ -106,16 +106,7 @@ def served(out_dir: Path, env_extra: dict | None = None, timeout: float = 120.0,
                             start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
     try:
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"mapping serve exited with {proc.returncode}")
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(url, timeout=5) as r:
-                    if r.status == 200:
-                        break
-            if time.monotonic() - t0 > timeout:
-                raise RuntimeError("mapping serve did not answer in time")
-            time.sleep(0.2)
+        wait_for_200(proc, url, t0, timeout, "mapping serve")
         startup = time.monotonic() - t0
         panels = [c for c in psutil.Process(proc.pid).children(recursive=True)
                   if "panel" in " ".join(c.cmdline())]
@@ -124,13 +115,33 @@ def served(out_dir: Path, env_extra: dict | None = None, timeout: float = 120.0,
     finally:
         if log:
             sink.close()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
+        stop_group(proc)
+
+
+def wait_for_200(proc: subprocess.Popen, url: str, t0: float, timeout: float,
+                 what: str) -> None:
+    """Poll ``url`` until it answers 200 (``what`` names the server in errors)."""
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}")
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(url, timeout=5) as r:
+                if r.status == 200:
+                    return
+        if time.monotonic() - t0 > timeout:
+            raise RuntimeError(f"{what} did not answer in time")
+        time.sleep(0.2)
+
+
+def stop_group(proc: subprocess.Popen) -> None:
+    """Stop a server started in its own session, and everything it started."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
 
 
 def rss_mb(pid: int) -> float:

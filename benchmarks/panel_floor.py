@@ -18,16 +18,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from benchmarks.load_open import TARGET_CPU_MS, TARGET_PAGE_P95_S, run_opening
-from benchmarks.load_test import free_port
+from benchmarks.load_test import free_port, stop_group, wait_for_200
 
 APP = '''
 import panel as pn
@@ -56,22 +54,10 @@ def floor_server(timeout: float = 60.0):
             stderr=subprocess.STDOUT, start_new_session=True)
         url = f"http://127.0.0.1:{port}/floor"
         try:
-            t0 = time.monotonic()
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"panel serve exited with {proc.returncode}")
-                with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=5) as r:
-                    if r.status == 200:
-                        break
-                if time.monotonic() - t0 > timeout:
-                    raise RuntimeError("panel serve did not answer in time")
-                time.sleep(0.2)
+            wait_for_200(proc, url, time.monotonic(), timeout, "panel serve")
             yield url, proc.pid
         finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(15)
-
+            stop_group(proc)
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
