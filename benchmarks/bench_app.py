@@ -7,6 +7,8 @@
    measured in-process on a session's models)
 4. browser time from a weight change (keyboard on the first slider) to the repainted map
 5. server memory (RSS) per additional open session
+6. the static front page (``/``, issue 15): first and cached visit to a drawn map, the
+   server's CPU for each, and a weight key press to the repainted map
 
     .venv/bin/python benchmarks/bench_app.py [--repeats 5] [--out benchmarks/results/app.json]
     .venv/bin/python benchmarks/bench_app.py --smoke      # one run of each, fewer sessions
@@ -207,6 +209,51 @@ def browser_figures(url: str, repeats: int, sessions: int) -> dict:
     return out
 
 
+#: key press (captured) -> the front page's repaint -> the next frame, in the page (ms)
+FRONT_KEY_JS = """() => { window.__keyWait = new Promise((done) => {
+  const painted = () => (window.__frontPainted || {at: -1}).at;
+  const before = painted();
+  const wait = () => (painted() > before && window.__keyAt !== undefined)
+    ? requestAnimationFrame((t) => done(t - window.__keyAt)) : requestAnimationFrame(wait);
+  wait(); }); }"""
+
+
+def front_figures(root: str, repeats: int) -> dict:
+    """The static front page (``/``): first visit (every file from the app server) and second
+    visit (files from the browser's cache) to a painted map, the server's CPU for each, and a
+    weight change (keyboard, first slider) to the repainted map's next frame."""
+    from playwright.sync_api import sync_playwright
+
+    pid = server_pid(int(root.rstrip("/").rsplit(":", 1)[1]))
+    out: dict = {"front_first_visit_s": [], "front_cached_visit_s": [], "front_reweight_s": [],
+                 "front_cpu_first_visit_s": [], "front_cpu_cached_visit_s": []}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for r in range(repeats):
+            ctx = browser.new_context(viewport={"width": 1400, "height": 950})
+            page = ctx.new_page()
+            for key in ("first", "cached"):
+                cpu0 = cpu_s(pid) if pid else 0.0
+                t0 = time.perf_counter()
+                page.goto(root)
+                page.wait_for_function("() => window.__frontPainted", timeout=60_000)
+                page.wait_for_function(
+                    "() => new Promise(r => requestAnimationFrame(() => r(true)))")
+                out[f"front_{key}_visit_s"].append(time.perf_counter() - t0)
+                if pid:
+                    out[f"front_cpu_{key}_visit_s"].append(cpu_s(pid) - cpu0)
+            page.evaluate("() => addEventListener('keydown', () => "
+                          "{ window.__keyAt = performance.now(); }, true)")
+            for i in range(3):
+                page.focus("input[type=range]")
+                page.evaluate(FRONT_KEY_JS)
+                page.keyboard.press("ArrowRight" if (r + i) % 2 == 0 else "ArrowLeft")
+                out["front_reweight_s"].append(page.evaluate("() => window.__keyWait") / 1000)
+            ctx.close()
+        browser.close()
+    return out
+
+
 def med(values):
     return statistics.median(values) if values else float("nan")
 
@@ -230,6 +277,7 @@ def main(argv=None) -> int:
     m_server, w_server = recolour_server_time(processed, max(repeats, 3))
     with serve_app(args.out_dir, {"MAPPING_USAGE_DB": "off"}) as url:
         b = browser_figures(url, repeats, sessions)
+        b.update(front_figures(url.removesuffix("main"), repeats))
     rows = [
         ("server start -> first HTTP 200", "s", med(start), "< 3"),
         ("page load -> document idle (browser, first visit)", "s", med(b["page_to_idle_s"]),
@@ -249,6 +297,15 @@ def main(argv=None) -> int:
         ("weight change -> repainted map (timed in the page)", "s",
          med(b["reweight_client_s"]), "< 0.1"),
         ("server memory per extra session", "KiB", med(b["session_rss_kib"]), ""),
+        ("front page (/): first visit -> map drawn", "s", med(b["front_first_visit_s"]), "< 2"),
+        ("front page (/): second visit (cached) -> map drawn", "s",
+         med(b["front_cached_visit_s"]), "< 2"),
+        ("front page (/): server CPU, first visit (every file)", "s",
+         med(b["front_cpu_first_visit_s"]), ""),
+        ("front page (/): server CPU, second visit (the page only)", "s",
+         med(b["front_cpu_cached_visit_s"]), "< 0.05"),
+        ("front page (/): weight key -> repainted map, next frame", "s",
+         med(b["front_reweight_s"]), "< 0.1"),
     ]
     width = max(len(r[0]) for r in rows)
     print(f"{'figure':<{width}}  {'median':>12}  unit   target")

@@ -25,6 +25,8 @@ TARGET_DRAWN_P95_S = 4.0
 TARGET_CPU_MS = 50.0
 TOKEN_RE = re.compile(r'"token":"([^"]+)"')
 APP_ASSET_RE = re.compile(r'<script[^>]*\ssrc="((?:map-assets|map-client)/[^"]+)"')
+#: the static front page (mapping/app/front.py): no session, so no websocket to open
+FRONT_RE = re.compile(r'src="map-assets/front-[0-9a-f]+\.js')
 
 
 # -- opening: N people open the page at once (raw HTTP and Bokeh protocol, one asyncio loop) ---
@@ -100,9 +102,10 @@ async def fetch_assets(http, url: str, html: str, timeout: float) -> int:
 
 async def open_one(i: int, url: str, http, go: asyncio.Event, timeout: float,
                    first_visit: bool, on_page=None) -> tuple[OpenResult, object]:
-    """One person opening the app: the page, then the session's document over the websocket.
-    Returns the result and the websocket (left open: the caller closes it). ``on_page`` is
-    called once the page has arrived."""
+    """One person opening the app: the page, then the session's document over the websocket
+    (none for the static front page: it opens no session). Returns the result and the
+    websocket (left open: the caller closes it). ``on_page`` is called once the page has
+    arrived."""
     from bokeh.protocol import Protocol
     from tornado.httpclient import HTTPRequest
     from tornado.websocket import websocket_connect
@@ -121,11 +124,13 @@ async def open_one(i: int, url: str, http, go: asyncio.Event, timeout: float,
         if on_page is not None:
             on_page()
         token = TOKEN_RE.search(html)
-        if token is None:
+        if token is None and not FRONT_RE.search(html):
             raise RuntimeError("no session token in the page")
         if first_visit:
             await fetch_assets(http, url, html, timeout)
             res.assets_s = time.perf_counter() - t0
+        if token is None:  # the front page: everything else is static files
+            return res, None
         u = urlparse(url)
         request = HTTPRequest(ws_url(url), headers={"Origin": f"{u.scheme}://{u.netloc}"},
                               connect_timeout=timeout, request_timeout=timeout)
@@ -202,7 +207,8 @@ async def _alone(url: str, pid: int, timeout: float, settle: float) -> dict:
     http.close()
     if res.error or not marks:
         return {"error": res.error}
-    return {"page_s": round(res.page_s, 3), "document_s": round(res.doc_s, 3),
+    return {"page_s": round(res.page_s, 3),
+            "document_s": None if res.doc_s is None else round(res.doc_s, 3),
             "cpu_ms_page": round(1000 * (marks[0] - cpu0), 1),
             "cpu_ms_document": round(1000 * (cpu_doc - marks[0]), 1),
             "cpu_ms_after": round(1000 * (cpu_end - cpu_doc), 1)}
@@ -245,11 +251,12 @@ async def _open_phase(url: str, pid: int, n: int, timeout: float, first_visit: f
         "errors": [f"client {r.index}: {r.error}" for r in results if r.error],
         "to_page_s": percentiles([r.page_s for r in results if r.page_s is not None]),
         "to_ack_s": percentiles([r.ack_s for r in results if r.ack_s is not None]),
-        "to_document_s": percentiles([r.doc_s for r in ok]),
+        "to_document_s": percentiles([r.doc_s for r in ok if r.doc_s is not None]),
         "to_assets_s": percentiles([r.assets_s for r in results if r.assets_s is not None]),
         "wall_s": round(wall, 2),
         "page_kb": round(float(np.mean([r.page_bytes for r in ok])) / 1024, 1) if ok else None,
         "document_kb": round(float(np.mean([r.doc_bytes for r in ok])) / 1024, 1) if ok else None,
+        "page": urlparse(url).path,
         "server_cpu_s": round(cpu1 - cpu0, 2),
         "server_cpu_ms_per_session": round(1000 * (cpu1 - cpu0) / n, 1),
         "server_rss_mb": {"before": round(rss0, 1), "with_sessions": round(rss1, 1),
@@ -303,8 +310,9 @@ def static_assets(url: str, timeout: float = 60.0) -> list[dict]:
 
 # -- a few real browsers opening the page at once ----------------------------------------------
 
-DRAWN_JS = """() => window.Bokeh && Bokeh.documents.length > 0 && Bokeh.documents[0].is_idle
-  && Bokeh.documents[0].get_model_by_name('areas-lsoa') !== null"""
+#: the full app: its document idle with the map's source; the front page: painted by front.js
+DRAWN_JS = """() => window.__frontPainted || (window.Bokeh && Bokeh.documents.length > 0
+  && Bokeh.documents[0].is_idle && Bokeh.documents[0].get_model_by_name('areas-lsoa') !== null)"""
 FRAME_JS = "() => new Promise(r => requestAnimationFrame(() => r(performance.now())))"
 CHECK_JS = """() => ({cls: Bokeh.documents[0].get_model_by_name('areas-lsoa').data.cls.length,
   client: !!globalThis.MappingClient})"""
@@ -354,7 +362,7 @@ async def _browsers(url: str, m: int, timeout: float, pid: int | None) -> dict:
         finally:
             await browser.close()
     drawn = [d for d, _ in times if d is not None]
-    return {"pages": m, "ok": len(drawn), "errors": errors,
+    return {"pages": m, "page": urlparse(url).path, "ok": len(drawn), "errors": errors,
             "to_drawn_map_s": percentiles(drawn),
             "in_page_s": percentiles([x for _, x in times if x is not None]),
             "wall_s": round(wall, 2), "load_average_before": round(load, 2),
@@ -377,7 +385,7 @@ def _fmt(d: dict, key: str, scale: float = 1.0, digits: int = 2) -> str:
 
 
 def print_opening(phases: list[dict]) -> None:
-    cols = [f"N={p['clients']}" for p in phases]
+    cols = [f"{p.get('page', '')} N={p['clients']}" for p in phases]
     rows: list[tuple[str, list[str], str]] = []
     for label, key in (("to the page", "to_page_s"), ("to the document", "to_document_s")):
         for q in ("p50", "p95", "p99", "max"):
@@ -435,7 +443,7 @@ def print_assets(assets: list[dict]) -> None:
 
 
 def print_browsers(b: dict) -> None:
-    print(f"\nBROWSERS: {b['pages']} chromium pages open the page at once "
+    print(f"\nBROWSERS: {b['pages']} chromium pages open {b.get('page', '')} at once "
           "(share the 2 cores with the server: pessimistic)")
     for label, key in (("to a drawn map, from the common start (s)", "to_drawn_map_s"),
                        ("  the same, from each page's navigation start (s)", "in_page_s")):

@@ -83,6 +83,11 @@ class SessionResult:
     values: np.ndarray | None = None
 
 
+#: the pages a visitor opens: the static front page and the full app (mapping serve)
+PAGES = {"front": "", "app": "main"}
+TARGET_STARTUP_S = 3.0
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -92,8 +97,9 @@ def free_port() -> int:
 @contextlib.contextmanager
 def served(out_dir: Path, env_extra: dict | None = None, timeout: float = 120.0,
            log: Path | None = None, port: int | None = None):
-    """``mapping serve`` on a free loopback port: yields (url, pid of the panel process,
-    seconds to the first HTTP 200). The server's output goes to ``log`` if given."""
+    """``mapping serve`` on a free loopback port: yields (url of the front page ``/``, pid of
+    the panel process, seconds to the first HTTP 200 there); the full app is at
+    ``url + "main"``. The server's output goes to ``log`` if given."""
     import psutil
 
     port = port or free_port()
@@ -340,6 +346,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--first-visit", type=float, default=0.0, metavar="FRACTION",
                     help="fraction of the opening clients that also fetch the app's static "
                     "files (default 0: nginx serves them from its cache)")
+    ap.add_argument("--pages", choices=[*PAGES, "both"], default="both",
+                    help="open the static front page (/), the full app (/main) or both "
+                    "(default)")
     ap.add_argument("--quick", action="store_true", help="--open 10 --browsers 3 --sessions 5")
     ap.add_argument("--json", type=Path, default=RESULTS, help=f"default {RESULTS}")
     ap.add_argument("--out-dir", default="data", help="build folder holding processed/")
@@ -350,7 +359,9 @@ def main(argv: list[str] | None = None) -> int:
     n_sessions = args.sessions if args.sessions is not None else (5 if args.quick else 40)
     out = Path(args.out_dir).resolve()
     report: dict = {"machine": {"cpus": os.cpu_count(), "load_average_start": os.getloadavg()},
-                    "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "opening": []}
+                    "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "opening": [],
+                    "startup_s": [], "static_files": {}, "browsers": []}
+    pages = list(PAGES) if args.pages == "both" else [args.pages]
     ok = True
     with tempfile.TemporaryDirectory(prefix="load-test-") as tmp:
         env = {"MAPPING_USAGE_DB": str(Path(tmp) / "usage.sqlite")}
@@ -359,24 +370,29 @@ def main(argv: list[str] | None = None) -> int:
             return served(out, env, log=Path(tmp) / f"{name}.log")
 
         for n in opens:
-            with server(f"open-{n}") as (url, pid, startup):
-                print(f"opening N={n}: server {url} (panel pid {pid}), up in {startup:.1f} s",
-                      flush=True)
-                if "static_files" not in report:
-                    report["static_files"] = static_assets(url, args.timeout)
-                phase = run_opening(url, pid, n, args.timeout, args.first_visit)
-                phase["server_log_errors"] = log_errors(Path(tmp) / f"open-{n}.log")
-            report["opening"].append(phase)
-            ok &= not phase["errors"]
-        if n_browsers:
-            with server("browsers") as (url, pid, _):
-                print(f"browsers M={n_browsers}: server {url}", flush=True)
+            for name in pages:
+                with server(f"open-{name}-{n}") as (root, pid, startup):
+                    url = root + PAGES[name]
+                    print(f"opening N={n}: {url} (panel pid {pid}), server up in {startup:.1f} s",
+                          flush=True)
+                    report["startup_s"].append(round(startup, 2))
+                    report["static_files"].setdefault(name, static_assets(url, args.timeout))
+                    phase = run_opening(url, pid, n, args.timeout, args.first_visit)
+                    phase["server_log_errors"] = log_errors(Path(tmp) / f"open-{name}-{n}.log")
+                report["opening"].append(phase)
+                ok &= not phase["errors"]
+        for name in pages if n_browsers else ():
+            with server(f"browsers-{name}") as (root, pid, _):
+                url = root + PAGES[name]
+                print(f"browsers M={n_browsers}: {url}", flush=True)
                 warm_up(url, args.timeout)
-                report["browsers"] = run_browsers(url, n_browsers, args.timeout, pid)
-                report["browsers"]["server_log_errors"] = log_errors(Path(tmp) / "browsers.log")
-            ok &= not report["browsers"]["errors"]
+                b = run_browsers(url, n_browsers, args.timeout, pid)
+                b["server_log_errors"] = log_errors(Path(tmp) / f"browsers-{name}.log")
+            report["browsers"].append(b)
+            ok &= not b["errors"]
         if n_sessions:
-            with server("sessions") as (url, pid, _):
+            with server("sessions") as (root, pid, _):
+                url = root + PAGES["app"]
                 print(f"sessions S={n_sessions}: server {url}", flush=True)
                 report["sessions"] = run_load(url, pid, out / "processed", n_sessions,
                                               args.timeout)
@@ -386,13 +402,17 @@ def main(argv: list[str] | None = None) -> int:
             ok &= bool(not s["errors"] and s["own_state"]["matching"] == n_sessions
                        and s["faulty_session"].get("recovered"))
     report["machine"]["load_average_end"] = os.getloadavg()
-    if "static_files" in report:
-        print_assets(report["static_files"])
+    for files in report["static_files"].values():
+        print_assets(files)
+    if report["startup_s"]:
+        print(f"\nserver start -> first HTTP 200 at /: median "
+              f"{np.median(report['startup_s']):.2f} s over {len(report['startup_s'])} starts "
+              f"(target <= {TARGET_STARTUP_S:g} s)")
     if report["opening"]:
         print_opening(report["opening"])
-    if "browsers" in report:
-        print_browsers(report["browsers"])
-        for line in report["browsers"]["server_log_errors"]:
+    for b in report["browsers"]:
+        print_browsers(b)
+        for line in b["server_log_errors"]:
             print(f"  server log: {line}")
     if "sessions" in report:
         print(f"\nSESSIONS: {n_sessions} concurrent sessions recolour (run_load)")

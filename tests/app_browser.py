@@ -108,8 +108,8 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def serve_app(out_dir: Path, env_extra: dict[str, str] | None = None, timeout: float = 60.0):
-    """Run ``mapping serve`` on the build in ``out_dir`` on a free loopback port; yield its URL;
-    stop it afterwards."""
+    """Run ``mapping serve`` on the build in ``out_dir`` on a free loopback port; yield the URL
+    of the full app (``/main``; the static front page is at ``/``); stop it afterwards."""
     port = free_port()
     env = {**os.environ, **(env_extra or {})}
     proc = subprocess.Popen(
@@ -117,7 +117,7 @@ def serve_app(out_dir: Path, env_extra: dict[str, str] | None = None, timeout: f
          "127.0.0.1", "--port", str(port)],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         start_new_session=True)
-    url = f"http://127.0.0.1:{port}/"
+    root = f"http://127.0.0.1:{port}/"  # the static front page: ready with the server
     t0 = time.monotonic()
     try:
         while True:
@@ -125,7 +125,7 @@ def serve_app(out_dir: Path, env_extra: dict[str, str] | None = None, timeout: f
                 out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
                 raise RuntimeError(f"mapping serve exited with {proc.returncode}:\n{out}")
             try:
-                with urllib.request.urlopen(url, timeout=2) as r:
+                with urllib.request.urlopen(root, timeout=2) as r:
                     if r.status == 200:
                         break
             except OSError:
@@ -133,7 +133,7 @@ def serve_app(out_dir: Path, env_extra: dict[str, str] | None = None, timeout: f
             if time.monotonic() - t0 > timeout:
                 raise RuntimeError("mapping serve did not answer in time")
             time.sleep(0.2)
-        yield url
+        yield root + "main"
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)

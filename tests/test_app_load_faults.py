@@ -33,7 +33,8 @@ def test_25_concurrent_sessions_each_see_their_own_state(build_root, tmp_path):
     log = tmp_path / "server.log"
     with served(build_root, {"MAPPING_USAGE_DB": str(tmp_path / "usage.sqlite")},
                 log=log) as (url, pid, _):
-        report = run_load(url, pid, build_root / "processed", n_sessions=25, timeout=90)
+        report = run_load(url + "main", pid, build_root / "processed", n_sessions=25,
+                          timeout=90)
     print(json.dumps(report, indent=1))
     assert report["errors"] == []
     assert report["recolours"] == 75
@@ -108,7 +109,7 @@ def test_the_server_stops_on_sigterm_and_restarts_on_the_same_port(build_root, t
     env = {"MAPPING_USAGE_DB": str(tmp_path / "usage.sqlite")}
     for _ in range(2):
         with served(build_root, env, port=port) as (url, _pid, _startup):
-            client = Client(url)  # a live session while the server is stopped
+            client = Client(url + "main")  # a live session while the server is stopped
             assert client.source.data["cls"] is not None
         with pytest.raises(OSError):
             urllib.request.urlopen(url, timeout=2)

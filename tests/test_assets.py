@@ -49,5 +49,30 @@ def test_a_new_build_replaces_the_earlier_map_data(processed_dir, tmp_path):
     for f in processed_dir.iterdir():
         if not (other / f.name).exists():
             (other / f.name).symlink_to(f)
+    (folder / "front-0000000000000000.html").write_text("<!DOCTYPE html>\n")
     assets = ensure_assets(other)
-    assert sorted(p.name for p in folder.iterdir()) == sorted([assets.map_file, index_name()])
+    meta = json.loads((folder / index_name()).read_text())
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [assets.map_file, index_name(), meta["front_js"], meta["front_html"]])
+
+
+def _payload(label: str) -> dict:
+    return {"levels": [["lsoa", "LSOA"]], "domains": [["age", label, 0.5]],
+            "aggregations": [["arithmetic", "Arithmetic"]], "aggregation": "arithmetic",
+            "schemes": [["quantiles", "Quantiles"]], "k": [3, 7, 5],
+            "palettes": [["viridis", "Viridis"]], "index_label": label, "build": "b",
+            "built": "2026-12-03"}
+
+
+def test_front_page_escapes_text_and_refuses_template_syntax():
+    """The front page is rendered by panel serve's (Tornado) template loader: text from the
+    build is escaped, and anything that loader would read as its own syntax is refused."""
+    from mapping.app.front import front_html
+
+    urls = {k: f"{k}.js" for k in ("map_url", "front_url", "client_url", "page_url",
+                                   "css_url", "bokeh_url")}
+    page = front_html(**urls, payload=_payload("<img src=x onerror=alert(1)> ${alert(1)}"))
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt; ${alert(1)}" in page
+    for token in ("{{ x }}", "{% x %}", "{# x #}"):
+        with pytest.raises(ValueError, match="template loader"):
+            front_html(**urls, payload=_payload(token))

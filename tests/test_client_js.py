@@ -71,6 +71,7 @@ def test_reweighted_index_matches_the_engine_at_every_level(built):
         np.testing.assert_allclose(np.array(got["values"], dtype=float), view.values,
                                    rtol=1e-12, atol=1e-15, err_msg=str(case))
         assert got["colours"] == list(view.classes.colours), case
+        assert got["labels"] == list(view.classes.labels), case  # the legend's text
         diff = np.flatnonzero(np.array(got["classes"]) != view.classes.classes)
         assert diff.size == 0, (case, diff[:10])
 
@@ -95,6 +96,20 @@ def test_reclassified_indicator_matches_including_suppressed_cells(built):
     for case, view, got in zip(cases, views, run_client(asset, cases), strict=True):
         assert got["colours"] == list(view.classes.colours)
         assert np.array_equal(np.array(got["classes"]), view.classes.classes), case["scheme"]
+
+
+def test_legend_numbers_are_formatted_as_python_formats_them(built):
+    """``formatG`` is ``format(x, ".3g")``: ties on the exact binary value go to even (1.125
+    -> 1.12, where JavaScript's toPrecision gives 1.13), exponents from 1e-4 down and 1e3 up,
+    trailing zeros dropped, carries into a new digit."""
+    rng = np.random.default_rng(15)
+    numbers = [0.0, -0.0, 1.125, 1.135, 0.0625, 2.5e-5, 0.0001, 0.00012345, 999.5, 999.4,
+               1000.0, 12345.678, -0.0672, 0.25, 9.995, 99.95, 0.5, 1e-300, 1.7976931348623157e308,
+               *rng.normal(0, 1, 200).tolist(), *(10.0 ** rng.uniform(-6, 6, 200)).tolist(),
+               *(np.round(rng.uniform(0, 10, 100), 3)).tolist()]
+    for p in (3, 4):
+        got = run_client(built[1], {"format": numbers, "p": p})
+        assert got == [format(x, f".{p}g") for x in numbers], p
 
 
 def test_map_data_rows_are_the_apps_rows(built):

@@ -16,7 +16,7 @@ from mapping.app.page import TITLE
 from mapping.cli import main
 from tests._export_pages import HOSTILE, Page, script_count
 from tests._hostile_build import BOROUGH, INDICATOR, LABEL, hostile_build
-from tests.app_browser import app_server, fresh_page, settle, wait_idle
+from tests.app_browser import JS_HELPERS, app_server, fresh_page, settle, wait_idle
 from tests.conftest import make_data_copy
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -91,6 +91,32 @@ def test_names_are_literal_text_in_the_map_page(page, app_url, hostile_table):
     tip.wait_for(state="visible", timeout=10_000)
     assert page.locator("div.bk-tooltip-row-value").first.inner_text() == HOSTILE[0]
     assert f"Borough:\t{HOSTILE[0]}" in tip.inner_text()
+    assert_inert(page)
+
+
+def test_names_are_literal_text_on_the_front_page(page, app_url, hostile_table):
+    """The static front page at / (front.js): table, legend, tooltip and clicked area."""
+    area = hostile_table.loc[hostile_table["lsoa21_name"] == HOSTILE[0], "lsoa21_code"].iloc[0]
+    page.goto(app_url.removesuffix("main"))
+    page.wait_for_function("() => window.__frontPainted", timeout=60_000)
+    page.evaluate(JS_HELPERS)
+    page.locator("#table-box summary").click()
+    page.wait_for_selector("#table tbody tr")
+    cells = page.locator("#table tbody td").all_inner_texts()
+    assert HOSTILE[0] in cells and HOSTILE[1] in cells and HOSTILE[2] in cells
+    xy = page.evaluate(f"""() => {{
+        const s = MappingClient.data().levels.lsoa; const i = s.code.indexOf('{area}');
+        const xs = s.xs[i][0][0], ys = s.ys[i][0][0];
+        let x = 0, y = 0; for (let k = 0; k < xs.length; k++) {{ x += xs[k]; y += ys[k]; }}
+        return __toScreen(x / xs.length, y / ys.length); }}""")
+    page.mouse.move(xy[0] - 3, xy[1] - 3)
+    page.mouse.move(xy[0], xy[1])
+    tip = page.locator(".bk-tooltip-content").first
+    tip.wait_for(state="visible", timeout=10_000)
+    assert page.locator("div.bk-tooltip-row-value").first.inner_text() == HOSTILE[0]
+    page.mouse.click(xy[0], xy[1])
+    page.locator("#selection a").wait_for(timeout=10_000)
+    assert page.locator("#selection b").inner_text() == HOSTILE[0]
     assert_inert(page)
 
 

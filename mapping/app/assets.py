@@ -14,10 +14,12 @@ by browsers and by the nginx of the deploy guide):
   values the server reads), each LSOA's population and its ward and borough, and the colour
   palettes.
 
-The file is derived from the verified build by ``mapping serve`` once
-per build, into ``<out-dir>/app-assets/`` beside ``processed/`` (never committed: ``data/``
-is ignored). :func:`ensure_assets` writes it when it is missing or belongs to another build,
-through a temporary file and a rename; ``assets-<code>.json`` names it and the build (the
+The front page (:mod:`mapping.app.front`: ``front-<hash>.html``, the page at ``/``, and its
+map figure ``front-<hash>.js``) is made with it. The files are derived from the verified build
+by ``mapping serve`` once per build, into ``<out-dir>/app-assets/`` beside ``processed/``
+(never committed: ``data/`` is ignored). :func:`ensure_assets` writes them when they are
+missing or belong to another build, each through a temporary file and a rename;
+``assets-<code>.json`` names them and the build (the
 SHA-256 of the build's manifest) it was made from. ``<code>`` is a digest of the code that
 shapes the map data, so two versions of the app serving one build (a rolling upgrade) each keep
 their own; map data of earlier builds is removed.
@@ -57,6 +59,12 @@ class Assets:
 
     map_file: str  # map-<hash>.js in the asset folder
     client_hash: str
+    front_file: str = ""  # front-<hash>.html in the asset folder (the page at /)
+    folder: Path | None = None
+
+    @property
+    def front_path(self) -> Path:
+        return self.folder / self.front_file
 
     @property
     def map_url(self) -> str:
@@ -73,7 +81,17 @@ def asset_dir(processed: str | os.PathLike) -> Path:
 
 
 def client_hash() -> str:
-    return hashlib.sha256((CLIENT_DIR / CLIENT_FILE).read_bytes()).hexdigest()[:16]
+    """One version for the client's static files (``mapclient.js``, the front page's script
+    and stylesheet): the ``?v=`` of their URLs."""
+    h = hashlib.sha256()
+    for path in sorted(CLIENT_DIR.iterdir()):
+        if path.is_file():
+            h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def client_url(name: str) -> str:
+    return f"{CLIENT_ROUTE}/{name}?v={client_hash()}"
 
 
 def read_assets(processed: str | os.PathLike) -> Assets:
@@ -89,9 +107,10 @@ def read_assets(processed: str | os.PathLike) -> Assets:
     if meta.get("manifest_sha256") != manifest_digest(processed):
         raise AssetsError(f"{index}: the map's static assets were made from another build; "
                           "`mapping serve` makes them again")
-    if not (folder / meta["map"]).is_file():
-        raise AssetsError(f"{folder / meta['map']}: missing; `mapping serve` makes it")
-    return Assets(meta["map"], client_hash())
+    for key in ("map", "front_html", "front_js"):
+        if key not in meta or not (folder / meta[key]).is_file():
+            raise AssetsError(f"{folder / str(meta.get(key))}: missing; `mapping serve` makes it")
+    return Assets(meta["map"], client_hash(), meta["front_html"], folder)
 
 
 def ensure_assets(processed: str | os.PathLike) -> Assets:
@@ -101,21 +120,44 @@ def ensure_assets(processed: str | os.PathLike) -> Assets:
         return read_assets(processed)
     except AssetsError:
         pass
-    from mapping.app.data import app_data  # noqa: PLC0415 (heavy; only when writing)
+    from mapping.app import front  # noqa: PLC0415 (heavy; only when writing)
+    from mapping.app.data import app_data  # noqa: PLC0415
 
-    payload = map_payload(app_data(str(Path(processed).resolve())))
+    data = app_data(str(Path(processed).resolve()))
+    payload = map_payload(data)
     text = "globalThis.MappingStaticRaw = " + json.dumps(
         payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False) + ";\n"
-    body = text.encode("utf-8")
-    name = f"map-{hashlib.sha256(body).hexdigest()[:16]}.js"
     folder = asset_dir(processed)
     folder.mkdir(parents=True, exist_ok=True)
-    _write_atomic(folder / name, body)
+    name = write_hashed(folder, "map", ".js", text)
+    front_js, front_html = front.write_front(folder, data, name)
     build = manifest_digest(processed)
-    meta = {"code": code_digest(), "manifest_sha256": build, "map": name}
+    meta = {"code": code_digest(), "manifest_sha256": build, "map": name,
+            "front_js": front_js, "front_html": front_html}
     _write_atomic(folder / index_name(), (json.dumps(meta, indent=1) + "\n").encode())
     _remove_earlier_builds(folder, build)
     return read_assets(processed)
+
+
+def write_hashed(folder: Path, stem: str, suffix: str, text: str) -> str:
+    """Write ``text`` as ``<stem>-<hash><suffix>`` (the hash of its content); its name."""
+    body = text.encode("utf-8")
+    name = f"{stem}-{hashlib.sha256(body).hexdigest()[:16]}{suffix}"
+    _write_atomic(folder / name, body)
+    return name
+
+
+def versioned(url: str) -> str:
+    """``url`` of a content-hashed asset with ``?v=<hash>`` (a long ``Cache-Control``)."""
+    digest = url.rsplit("-", 1)[1].split(".", 1)[0]
+    return f"{url}?v={digest}"
+
+
+def bokeh_url() -> str:
+    """BokehJS as the app server serves it (``static/js/…?v=<hash of the file>``)."""
+    from bokeh.server.views.static_handler import StaticHandler  # noqa: PLC0415
+
+    return "static/" + StaticHandler.append_version("js/bokeh.min.js")
 
 
 def index_name() -> str:
@@ -131,10 +173,11 @@ def _remove_earlier_builds(folder: Path, build: str) -> None:
         except (OSError, ValueError):
             continue
         if meta.get("manifest_sha256") == build:
-            keep.add(meta.get("map"))
+            keep.update(meta.get(key) for key in ("map", "front_js", "front_html"))
         else:
             index.unlink(missing_ok=True)
-    for old in folder.glob("map-*.js"):
+    for old in (*folder.glob("map-*.js"), *folder.glob("front-*.js"),
+                *folder.glob("front-*.html")):
         if old.name not in keep:
             old.unlink(missing_ok=True)
 
@@ -239,12 +282,19 @@ def client_settings(data) -> dict:
 
 
 def code_digest() -> str:
-    """A digest of the code that shapes the map data (this module, the static layers and the
-    palettes): the asset of a build is made again when it changes."""
+    """A digest of the code that shapes the map data and the front page (this module, the
+    static layers, the palettes, the map figure, the page and its template, and the client's
+    files whose version the page names): the assets of a build are made again when it
+    changes."""
     here = Path(__file__).resolve().parent
     h = hashlib.sha256()
-    for path in (here / "assets.py", here / "geometry.py", here.parent / "maps" / "classify.py"):
+    for path in (here / "assets.py", here / "geometry.py", here.parent / "maps" / "classify.py",
+                 here / "front.py", here / "views" / "map.py", here / "templates" / "front.html",
+                 here.parent / "maps" / "bokeh_map.py"):
         h.update(path.read_bytes())
+    import bokeh  # noqa: PLC0415
+
+    h.update(client_hash().encode() + bokeh.__version__.encode())
     return h.hexdigest()[:16]
 
 

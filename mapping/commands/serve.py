@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from mapping.app.assets import ASSET_ROUTE, CLIENT_DIR, CLIENT_ROUTE, asset_dir, ensure_assets
+from mapping.app.assets import ASSET_ROUTE, CLIENT_DIR, CLIENT_ROUTE, Assets, ensure_assets
 from mapping.commands.common import add_out_dir
 from mapping.config import PROCESSED, output_dir
 from mapping.errors import MappingError
@@ -40,17 +40,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def command(args: argparse.Namespace, assets: Path | None = None) -> list[str]:
-    """The ``panel serve`` command line for these options (``assets``: the build's asset
-    folder, served as static files beside the map's client code)."""
+def command(args: argparse.Namespace, assets: Assets | None = None) -> list[str]:
+    """The ``panel serve`` command line for these options (``assets``: the build's static
+    assets: its folder is served beside the map's client code, and its front page, the static
+    page of the index, is the page at ``/``; the full app is at ``/main``)."""
     origins = args.allow_websocket_origin or [f"{args.address}:{args.port}",
                                               f"localhost:{args.port}"]
     cmd = [sys.executable, "-m", "panel", "serve", str(APP), "--address", args.address,
            "--port", str(args.port), "--num-procs", str(args.num_procs),
-           "--websocket-max-message-size", str(args.max_message_mb * 1024 * 1024),
-           "--index", "main"]
+           "--websocket-max-message-size", str(args.max_message_mb * 1024 * 1024)]
     if assets is not None:
-        cmd += ["--static-dirs", f"{ASSET_ROUTE}={assets}", f"{CLIENT_ROUTE}={CLIENT_DIR}"]
+        cmd += ["--index", str(assets.front_path), "--disable-index-redirect",
+                "--static-dirs", f"{ASSET_ROUTE}={assets.folder}", f"{CLIENT_ROUTE}={CLIENT_DIR}"]
+    else:
+        cmd += ["--index", "main"]
     for origin in origins:
         cmd += ["--allow-websocket-origin", origin]
     if args.basic_auth:
@@ -67,12 +70,13 @@ def run(args: argparse.Namespace) -> int:
     if not (processed / "manifest.json").exists():
         raise MappingError(f"no build found in {processed}: run `mapping build` first")
     load_outputs(processed, verify=True)  # refuse a damaged or edited build before serving it
-    ensure_assets(processed)  # the map data, made once per build (then only checked)
+    assets = ensure_assets(processed)  # the map data and front page, made once per build
     # every asset (BokehJS, Panel's extensions and stylesheets) from this server, never a CDN,
     # whatever the environment says: the app must work offline and make no third-party request
     env = {**os.environ, "MAPPING_PROCESSED_DIR": str(processed), "BOKEH_RESOURCES": "server",
            "MAPPING_VERIFIED_MANIFEST": manifest_digest(processed)}
-    print(f"serving http://{args.address}:{args.port}/ from {processed}", flush=True)
-    cmd = command(args, asset_dir(processed))
+    print(f"serving http://{args.address}:{args.port}/ (the index; the full tool at /main) "
+          f"from {processed}", flush=True)
+    cmd = command(args, assets)
     # replace this process with the server: one process to signal and to stop, no orphans
     os.execve(cmd[0], cmd, env)

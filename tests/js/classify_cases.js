@@ -8,6 +8,10 @@ vm.runInThisContext(fs.readFileSync(assetPath, "utf8"));
 const client = require(clientPath);
 const data = client.data();
 const cases = JSON.parse(fs.readFileSync(0, "utf8"));
+if (cases.format) {  // numbers to format as Python's format(x, ".<p>g")
+  process.stdout.write(JSON.stringify(cases.format.map((x) => client.formatG(x, cases.p))));
+  process.exit(0);
+}
 const out = cases.map((c) => {
   const values = c.values !== undefined
     ? c.values.map((v) => (v === null ? NaN : v))
@@ -18,6 +22,7 @@ const out = cases.map((c) => {
   const r = client.classify(values, c.scheme, c.k, data.client.palettes[c.palette],
                             higherIsWorse);
   return {classes: Array.from(r.classes), colours: r.colours,
+          labels: client.classLabels(values, r.bins),
           values: Array.from(values, (v) => (Number.isNaN(v) ? null : v))};
 });
 process.stdout.write(JSON.stringify(out));

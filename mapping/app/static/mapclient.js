@@ -189,8 +189,8 @@
 
   // Called by the widgets' callbacks in a session's document. ctx: the widgets' models, the
   // colour mapper and source(level), the level's source if it has been made. The rest (level
-  // order, palettes, ...) is in the map data's "client" part. Returns true when the map was
-  // repainted here, false when only the server can.
+  // order, palettes, ...) is in the map data's "client" part. Returns what it painted (values,
+  // classes, colours, bins) when the map was repainted here, false when only the server can.
   function repaint(ctx, trigger) {
     const data = api.data();
     const cfg = data.client;
@@ -226,11 +226,53 @@
     ctx.mapper.high = palette.length;
     src.change.emit();
     root.__mappingLastRepaint = {trigger: trigger, level: level, at: performance.now()};
-    return true;
+    return {values: src.data.value, classes: result.classes, colours: result.colours,
+            bins: result.bins};
+  }
+
+  // Python's format(x, ".<p>g"): p significant digits, rounded half to even on the exact
+  // binary value (JavaScript's toPrecision rounds ties up), trailing zeros dropped
+  function formatG(x, p) {
+    if (Number.isNaN(x)) return "nan";
+    if (!Number.isFinite(x)) return x > 0 ? "inf" : "-inf";
+    const sign = x < 0 || Object.is(x, -0) ? "-" : "";
+    if (x === 0) return sign + "0";
+    const long = Math.abs(x).toExponential(100);  // every digit a double in this range has
+    const e = long.indexOf("e");
+    let exp = parseInt(long.slice(e + 1), 10);
+    const all = long[0] + long.slice(2, e);
+    let head = all.slice(0, p);
+    const rest = all.slice(p);
+    const up = rest[0] > "5" || (rest[0] === "5" && (/[1-9]/.test(rest.slice(1))
+      || Number(head[p - 1]) % 2 === 1));
+    if (up) {
+      const digits = head.split("").map(Number);
+      let i = p - 1;
+      while (i >= 0 && digits[i] === 9) { digits[i] = 0; i--; }
+      if (i < 0) { digits.unshift(1); digits.pop(); exp += 1; } else digits[i] += 1;
+      head = digits.join("");
+    }
+    if (exp < -4 || exp >= p) {
+      const mant = (head[0] + "." + head.slice(1)).replace(/\.?0+$/, "");
+      return sign + mant + "e" + (exp < 0 ? "-" : "+") + String(Math.abs(exp)).padStart(2, "0");
+    }
+    let int, frac;
+    if (exp >= 0) { int = head.slice(0, exp + 1); frac = head.slice(exp + 1); }
+    else { int = "0"; frac = "0".repeat(-exp - 1) + head; }
+    frac = frac.replace(/0+$/, "");
+    return sign + int + (frac ? "." + frac : "");
+  }
+
+  // mapping.maps.classify.classify's labels: "low to high" per class, the lowest from the
+  // smallest value shown, each number as format(x, ".3g")
+  function classLabels(values, bins) {
+    let lo = Infinity;
+    for (const v of values) if (v !== null && !Number.isNaN(v) && v < lo) lo = v;
+    return bins.map((hi, i) => formatG(i === 0 ? lo : bins[i - 1], 3) + " to " + formatG(hi, 3));
   }
 
   const api = {data, arange, quantileBins, equalIntervalBins, classify, unitWeights, lsoaIndex, rollup,
-               indexValues, repaint};
+               indexValues, repaint, formatG, classLabels};
   root.MappingClient = api;
   if (typeof module !== "undefined" && module.exports) module.exports = api;
 })(typeof globalThis !== "undefined" ? globalThis : this);
