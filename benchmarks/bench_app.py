@@ -27,6 +27,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -118,8 +119,7 @@ def recolour_server_time(processed: Path, repeats: int) -> tuple[list[float], li
 def browser_figures(url: str, repeats: int, sessions: int) -> dict:
     from playwright.sync_api import sync_playwright
 
-    port = int(url.rstrip("/").rsplit(":", 1)[1])
-    pid = server_pid(port)
+    pid = server_pid(urlparse(url).port)
     out: dict = {"initial_ws_bytes": [], "html_bytes": [], "page_to_idle_s": [],
                  "recolour_ws_bytes": [], "recolour_browser_s": [], "reweight_browser_s": [],
                  "reweight_ws_bytes": [], "session_rss_kib": [], "session_cpu_s": [],
@@ -224,7 +224,7 @@ def front_figures(root: str, repeats: int) -> dict:
     weight change (keyboard, first slider) to the repainted map's next frame."""
     from playwright.sync_api import sync_playwright
 
-    pid = server_pid(int(root.rstrip("/").rsplit(":", 1)[1]))
+    pid = server_pid(urlparse(root).port)
     out: dict = {"front_first_visit_s": [], "front_cached_visit_s": [], "front_reweight_s": [],
                  "front_cpu_first_visit_s": [], "front_cpu_cached_visit_s": []}
     with sync_playwright() as p:

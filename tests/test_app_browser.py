@@ -243,10 +243,11 @@ def test_weight_change_repaints_in_the_browser_and_the_server_agrees(page, app_u
     before = page.evaluate(CLS)
     handle = page.locator(".noUi-handle").first
     handle.focus()
-    page.keyboard.press("ArrowRight")
-    page.keyboard.press("ArrowRight")
+    # one press: one client repaint, one server recolour (with several, the browser's last
+    # repaint and the server's echo of an earlier press can cross)
     page.keyboard.press("ArrowRight")
     page.wait_for_function(LAST + " === 'weights'", timeout=5_000)
+    page.wait_for_function("() => new Promise(r => requestAnimationFrame(() => r(true)))")
     client = page.evaluate(CLS)
     assert client != before
     settle(page, 1.5)  # the server's own recolour for the new weights arrives

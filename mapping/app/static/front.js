@@ -146,7 +146,7 @@
       + "the same data as text.";
     const custom = toQuery().includes("weights=") || state.agg !== defaults.agg;
     $("custom-note").hidden = !custom;
-    if ($("table-box").open) renderTable();
+    if ($("table-box").open) scheduleTable();
     root.__frontPainted = {level, at: performance.now()};
   }
 
@@ -191,6 +191,13 @@
     if (cls) c.className = cls;
     if (text !== undefined) c.textContent = text;
     return c;
+  }
+
+  // the table follows the map once a slider rests (its 4,994 rows are not rebuilt per step)
+  let tableTimer = null;
+  function scheduleTable() {
+    clearTimeout(tableTimer);
+    tableTimer = setTimeout(renderTable, 150);
   }
 
   function renderTable() {
