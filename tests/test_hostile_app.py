@@ -65,6 +65,21 @@ def assert_inert(page) -> None:
     assert page.evaluate("typeof window.alert") == "function"
 
 
+def hover_area(page, area: str):
+    """Hover the LSOA ``area`` on the map (its first ring's mean vertex): its screen point and
+    the tooltip, once visible."""
+    xy = page.evaluate(f"""() => {{
+        const s = MappingClient.data().levels.lsoa; const i = s.code.indexOf('{area}');
+        const xs = s.xs[i][0][0], ys = s.ys[i][0][0];
+        let x = 0, y = 0; for (let k = 0; k < xs.length; k++) {{ x += xs[k]; y += ys[k]; }}
+        return __toScreen(x / xs.length, y / ys.length); }}""")
+    page.mouse.move(xy[0] - 3, xy[1] - 3)
+    page.mouse.move(xy[0], xy[1])
+    tip = page.locator(".bk-tooltip-content").first
+    tip.wait_for(state="visible", timeout=10_000)
+    return xy, tip
+
+
 def test_names_are_literal_text_in_the_map_page(page, app_url, hostile_table):
     area = hostile_table.loc[hostile_table["lsoa21_name"] == HOSTILE[0], "lsoa21_code"].iloc[0]
     page.goto(f"{app_url}?measure={INDICATOR}&boroughs={BOROUGH}&area={area}")
@@ -80,15 +95,7 @@ def test_names_are_literal_text_in_the_map_page(page, app_url, hostile_table):
     # the Bokeh tooltip: hover the selected area
     names = page.evaluate("() => Array.from(MappingClient.data().levels.lsoa.name)")
     assert HOSTILE[2] in names  # sent as data (the map data asset), not markup
-    xy = page.evaluate(f"""() => {{
-        const s = MappingClient.data().levels.lsoa; const i = s.code.indexOf('{area}');
-        const xs = s.xs[i][0][0], ys = s.ys[i][0][0];
-        let x = 0, y = 0; for (let k = 0; k < xs.length; k++) {{ x += xs[k]; y += ys[k]; }}
-        return __toScreen(x / xs.length, y / ys.length); }}""")
-    page.mouse.move(xy[0] - 3, xy[1] - 3)
-    page.mouse.move(xy[0], xy[1])
-    tip = page.locator(".bk-tooltip-content").first
-    tip.wait_for(state="visible", timeout=10_000)
+    xy, tip = hover_area(page, area)
     assert page.locator("div.bk-tooltip-row-value").first.inner_text() == HOSTILE[0]
     assert f"Borough:\t{HOSTILE[0]}" in tip.inner_text()
     assert_inert(page)
@@ -104,15 +111,7 @@ def test_names_are_literal_text_on_the_front_page(page, app_url, hostile_table):
     page.wait_for_selector("#table tbody tr")
     cells = page.locator("#table tbody td").all_inner_texts()
     assert HOSTILE[0] in cells and HOSTILE[1] in cells and HOSTILE[2] in cells
-    xy = page.evaluate(f"""() => {{
-        const s = MappingClient.data().levels.lsoa; const i = s.code.indexOf('{area}');
-        const xs = s.xs[i][0][0], ys = s.ys[i][0][0];
-        let x = 0, y = 0; for (let k = 0; k < xs.length; k++) {{ x += xs[k]; y += ys[k]; }}
-        return __toScreen(x / xs.length, y / ys.length); }}""")
-    page.mouse.move(xy[0] - 3, xy[1] - 3)
-    page.mouse.move(xy[0], xy[1])
-    tip = page.locator(".bk-tooltip-content").first
-    tip.wait_for(state="visible", timeout=10_000)
+    xy, tip = hover_area(page, area)
     assert page.locator("div.bk-tooltip-row-value").first.inner_text() == HOSTILE[0]
     page.mouse.click(xy[0], xy[1])
     page.locator("#selection a").wait_for(timeout=10_000)
