@@ -27,6 +27,8 @@ TOKEN_RE = re.compile(r'"token":"([^"]+)"')
 APP_ASSET_RE = re.compile(r'<script[^>]*\ssrc="((?:map-assets|map-client)/[^"]+)"')
 #: the static front page (mapping/app/front.py): no session, so no websocket to open
 FRONT_RE = re.compile(r'src="map-assets/front-[0-9a-f]+\.js')
+#: the scripts' and stylesheets' addresses in a page
+PAGE_FILE_RE = re.compile(r'<(?:script|link)[^>]*\s(?:src|href)="([^"]+)"')
 
 
 # -- opening: N people open the page at once (raw HTTP and Bokeh protocol, one asyncio loop) ---
@@ -87,11 +89,20 @@ async def read_message(ws, deadline: float) -> tuple[dict, str, int]:
     return header, content, size
 
 
-async def fetch_assets(http, url: str, html: str, timeout: float) -> int:
-    """The app's static files the page names, as a browser with an empty cache fetches them."""
-    paths = APP_ASSET_RE.findall(html)
-    if not paths:
+def page_files(html: str) -> list[str]:
+    """Every script and stylesheet of this server the page names (what a browser with an empty
+    cache asks the server for before it can draw; images and files a script loads later are
+    left out)."""
+    if not APP_ASSET_RE.search(html):
         raise RuntimeError("the page names no map-assets/ or map-client/ script")
+    return [p for p in PAGE_FILE_RE.findall(html)
+            if not re.match(r"(?:[a-z]+:)?//", p) and p.split("?")[0].endswith((".js", ".css"))]
+
+
+async def fetch_assets(http, url: str, html: str, timeout: float) -> int:
+    """The files the page names (:func:`page_files`), at once, as a browser with an empty cache
+    fetches them. Returns the bytes received."""
+    paths = page_files(html)
     replies = await asyncio.gather(*(http.fetch(urljoin(url, p), request_timeout=timeout,
                                                 raise_error=False) for p in paths))
     for p, r in zip(paths, replies, strict=True):
@@ -318,39 +329,47 @@ CHECK_JS = """() => ({cls: Bokeh.documents[0].get_model_by_name('areas-lsoa').da
   client: !!globalThis.MappingClient})"""
 
 
+async def draw_one(i: int, page, url: str, go: asyncio.Event, timeout: float,
+                   errors: list[str]) -> tuple[float | None, float | None]:
+    """One chromium page opening ``url`` once ``go`` is set: seconds from then to a drawn map,
+    and from the page's own navigation start (None, None on an error, kept in ``errors``)."""
+    await go.wait()
+    t0 = time.perf_counter()
+    try:
+        await page.goto(url, timeout=timeout * 1000)
+        await page.wait_for_function(DRAWN_JS, timeout=timeout * 1000)
+        in_page = await page.evaluate(FRAME_JS)
+        drawn = time.perf_counter() - t0
+        check = await page.evaluate(CHECK_JS)
+        if not check["cls"] or not check["client"]:
+            raise RuntimeError(f"map not drawn: {check}")
+        return drawn, in_page / 1000
+    except Exception as exc:
+        errors.append(f"page {i}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+        return None, None
+
+
+async def new_page(browser, i: int, errors: list[str]):
+    """A page in a fresh context (an empty cache: a first visit), its script errors kept."""
+    ctx = await browser.new_context(viewport={"width": 1400, "height": 950})
+    page = await ctx.new_page()
+    page.on("pageerror", lambda e: errors.append(f"page {i}: {e}"))
+    page.on("console", lambda msg: errors.append(f"page {i} console: {msg.text}")
+            if msg.type == "error" else None)
+    return page
+
+
 async def _browsers(url: str, m: int, timeout: float, pid: int | None) -> dict:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            pages, errors = [], []
-            for i in range(m):
-                ctx = await browser.new_context(viewport={"width": 1400, "height": 950})
-                page = await ctx.new_page()
-                page.on("pageerror", lambda e, i=i: errors.append(f"page {i}: {e}"))
-                page.on("console", lambda msg, i=i: errors.append(f"page {i} console: {msg.text}")
-                        if msg.type == "error" else None)
-                pages.append(page)
+            errors: list[str] = []
+            pages = [await new_page(browser, i, errors) for i in range(m)]
             go = _set_event(False)
-
-            async def one(i, page):
-                await go.wait()
-                t0 = time.perf_counter()
-                try:
-                    await page.goto(url, timeout=timeout * 1000)
-                    await page.wait_for_function(DRAWN_JS, timeout=timeout * 1000)
-                    in_page = await page.evaluate(FRAME_JS)
-                    drawn = time.perf_counter() - t0
-                    check = await page.evaluate(CHECK_JS)
-                    if not check["cls"] or not check["client"]:
-                        raise RuntimeError(f"map not drawn: {check}")
-                    return drawn, in_page / 1000
-                except Exception as exc:
-                    errors.append(f"page {i}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
-                    return None, None
-
-            tasks = [asyncio.ensure_future(one(i, pg)) for i, pg in enumerate(pages)]
+            tasks = [asyncio.ensure_future(draw_one(i, pg, url, go, timeout, errors))
+                     for i, pg in enumerate(pages)]
             await asyncio.sleep(0.05)
             load = os.getloadavg()[0]
             cpu0 = server_cpu_s(pid) if pid else 0.0
@@ -375,6 +394,89 @@ def run_browsers(url: str, m: int, timeout: float = 90.0, pid: int | None = None
     if not Path(CHROMIUM).exists():
         return {"pages": m, "ok": 0, "errors": [f"Debian chromium is needed at {CHROMIUM}"]}
     return asyncio.run(_browsers(url, m, timeout, pid))
+
+
+# -- a crowd: N people open the page at once, one of them in a real browser -----------------
+
+async def _crowd(url: str, pid: int, n: int, m: int, rounds: int, timeout: float) -> dict:
+    from playwright.async_api import async_playwright
+
+    await _warm_up(url, timeout)
+    errors: list[str] = []
+    drawn: list[float] = []
+    to_page: list[float] = []
+    to_files: list[float] = []
+    cpu_total = 0.0
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        http = http_client(n)
+        try:
+            for r in range(rounds):
+                pages = [await new_page(browser, i, errors) for i in range(m)]
+                go = _set_event(False)
+                visitors = [asyncio.ensure_future(open_one(i, url, http, go, timeout, True))
+                            for i in range(n - m)]
+                draws = [asyncio.ensure_future(draw_one(i, pg, url, go, timeout, errors))
+                         for i, pg in enumerate(pages)]
+                await asyncio.sleep(0.05)
+                cpu0 = server_cpu_s(pid)
+                go.set()
+                pairs = await asyncio.gather(*visitors)
+                times = await asyncio.gather(*draws)
+                cpu_total += server_cpu_s(pid) - cpu0
+                for res, ws in pairs:
+                    if ws is not None:
+                        ws.close()
+                    if res.error:
+                        errors.append(f"round {r} visitor {res.index}: {res.error}")
+                    if res.page_s is not None:
+                        to_page.append(res.page_s)
+                    if res.assets_s is not None:
+                        to_files.append(res.assets_s)
+                drawn += [d for d, _ in times if d is not None]
+                for pg in pages:
+                    await pg.context.close()
+                await asyncio.sleep(1.0)  # the sessions of this round closed
+        finally:
+            http.close()
+            await browser.close()
+    return {"people": n, "browsers": m, "rounds": rounds, "page": urlparse(url).path,
+            "errors": errors, "ok_drawn": len(drawn),
+            "to_drawn_map_s": percentiles(drawn),
+            "to_page_s": percentiles(to_page), "to_files_s": percentiles(to_files),
+            "server_cpu_ms_per_person": round(1000 * cpu_total / (n * rounds), 1)}
+
+
+def run_crowd(url: str, pid: int, n: int = 30, m: int = 1, rounds: int = 10,
+              timeout: float = 90.0) -> dict:
+    """``rounds`` times: N people open the page at the same moment, N - M of them as raw
+    HTTP clients doing all a first-time visitor asks of the server (the page, every script and
+    stylesheet it names, the session's document for the full app) and M in chromium (a fresh
+    context each round), timed to a drawn map. The server carries the whole crowd while each
+    timed browser has the machine's cores, as a visitor has their own computer."""
+    if not Path(CHROMIUM).exists():
+        return {"people": n, "browsers": m, "rounds": rounds, "ok_drawn": 0,
+                "errors": [f"Debian chromium is needed at {CHROMIUM}"]}
+    if not 0 < m <= n:
+        raise ValueError(f"the crowd's browsers must be 1 to {n}, not {m}")
+    return asyncio.run(_crowd(url, pid, n, m, rounds, timeout))
+
+
+def print_crowd(c: dict) -> None:
+    print(f"\nCROWD: {c['people']} people open {c.get('page', '')} at once, {c['rounds']} "
+          f"times; {c['people'] - c['browsers']} HTTP visitors fetch all a first visit asks "
+          f"of the server, {c['browsers']} chromium timed to a drawn map")
+    d, pg, fl = c.get("to_drawn_map_s", {}), c.get("to_page_s", {}), c.get("to_files_s", {})
+    print(f"  chromium: to a drawn map (s)        p50 {_fmt(d, 'p50')}  p95 {_fmt(d, 'p95')}  "
+          f"max {_fmt(d, 'max')}   target p95 <= {TARGET_DRAWN_P95_S:g} s")
+    print(f"  HTTP visitors: to the page (s)      p50 {_fmt(pg, 'p50')}  p95 {_fmt(pg, 'p95')}  "
+          f"max {_fmt(pg, 'max')}   target p95 <= {TARGET_PAGE_P95_S:g} s")
+    print(f"  HTTP visitors: to its files (s)     p50 {_fmt(fl, 'p50')}  p95 {_fmt(fl, 'p95')}  "
+          f"max {_fmt(fl, 'max')}")
+    print(f"  drawn {c['ok_drawn']}/{c['browsers'] * c['rounds']}, errors {len(c['errors'])}, "
+          f"server CPU per person {c.get('server_cpu_ms_per_person')} ms")
+    for e in c["errors"][:10]:
+        print(f"  error: {e}")
 
 
 # -- the report -------------------------------------------------------------------------------

@@ -331,8 +331,10 @@ def main(argv: list[str] | None = None) -> int:
         log_errors,
         print_assets,
         print_browsers,
+        print_crowd,
         print_opening,
         run_browsers,
+        run_crowd,
         run_opening,
         static_assets,
         warm_up,
@@ -342,6 +344,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--open", type=int, action="append", metavar="N",
                     help="clients opening the page at once; repeatable (default 30 and 100)")
     ap.add_argument("--browsers", type=int, help="chromium pages opening at once (default 10)")
+    ap.add_argument("--crowd", type=int, help="people opening the page at once, one of them "
+                    "in chromium (default 30; 0 skips it)")
+    ap.add_argument("--crowd-browsers", type=int, default=1, metavar="M",
+                    help="of the crowd, how many are chromium pages (default 1)")
+    ap.add_argument("--rounds", type=int, help="times the crowd opens the page (default 10)")
     ap.add_argument("--sessions", type=int, help="concurrent recolouring sessions (default 40)")
     ap.add_argument("--first-visit", type=float, default=0.0, metavar="FRACTION",
                     help="fraction of the opening clients that also fetch the app's static "
@@ -349,7 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pages", choices=[*PAGES, "both"], default="both",
                     help="open the static front page (/), the full app (/main) or both "
                     "(default)")
-    ap.add_argument("--quick", action="store_true", help="--open 10 --browsers 3 --sessions 5")
+    ap.add_argument("--quick", action="store_true",
+                    help="--open 10 --browsers 3 --crowd 10 --rounds 2 --sessions 5")
     ap.add_argument("--json", type=Path, default=RESULTS, help=f"default {RESULTS}")
     ap.add_argument("--out-dir", default="data", help="build folder holding processed/")
     ap.add_argument("--timeout", type=float, default=90.0, help="per step, seconds")
@@ -357,10 +365,12 @@ def main(argv: list[str] | None = None) -> int:
     opens = args.open or ([10] if args.quick else [30, 100])
     n_browsers = args.browsers if args.browsers is not None else (3 if args.quick else 10)
     n_sessions = args.sessions if args.sessions is not None else (5 if args.quick else 40)
+    n_crowd = args.crowd if args.crowd is not None else (10 if args.quick else 30)
+    rounds = args.rounds if args.rounds is not None else (2 if args.quick else 10)
     out = Path(args.out_dir).resolve()
     report: dict = {"machine": {"cpus": os.cpu_count(), "load_average_start": os.getloadavg()},
                     "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "opening": [],
-                    "startup_s": [], "static_files": {}, "browsers": []}
+                    "startup_s": [], "static_files": {}, "browsers": [], "crowd": []}
     pages = list(PAGES) if args.pages == "both" else [args.pages]
     ok = True
     with tempfile.TemporaryDirectory(prefix="load-test-") as tmp:
@@ -390,6 +400,14 @@ def main(argv: list[str] | None = None) -> int:
                 b["server_log_errors"] = log_errors(Path(tmp) / f"browsers-{name}.log")
             report["browsers"].append(b)
             ok &= not b["errors"]
+        for name in pages if n_crowd else ():
+            with server(f"crowd-{name}") as (root, pid, _):
+                url = root + PAGES[name]
+                print(f"crowd N={n_crowd} x {rounds}: {url}", flush=True)
+                c = run_crowd(url, pid, n_crowd, args.crowd_browsers, rounds, args.timeout)
+                c["server_log_errors"] = log_errors(Path(tmp) / f"crowd-{name}.log")
+            report["crowd"].append(c)
+            ok &= not c["errors"]
         if n_sessions:
             with server("sessions") as (root, pid, _):
                 url = root + PAGES["app"]
@@ -413,6 +431,10 @@ def main(argv: list[str] | None = None) -> int:
     for b in report["browsers"]:
         print_browsers(b)
         for line in b["server_log_errors"]:
+            print(f"  server log: {line}")
+    for c in report["crowd"]:
+        print_crowd(c)
+        for line in c["server_log_errors"]:
             print(f"  server log: {line}")
     if "sessions" in report:
         print(f"\nSESSIONS: {n_sessions} concurrent sessions recolour (run_load)")

@@ -211,3 +211,30 @@ def test_keyboard_only_and_no_axe_violations(browser, front_url):
         repaint(page, lambda: page.keyboard.press("ArrowRight"))
         assert page.input_value(f"#{first_weight}") == "0.4"
         assert "weights=0.4,0.36,0.08,0.17" in page.url
+
+
+def test_a_phone_gets_the_map_first_and_the_controls_behind_their_summary(browser, front_url):
+    with fresh_page(browser, width=390, height=844) as page:
+        page.goto(front_url)
+        wait_painted(page)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        box = page.locator("#map canvas").first.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+        assert box["y"] + box["height"] <= 844, box  # the whole map on the first screen
+        assert page.locator("#w-" + page.evaluate("() => MappingFront.domains[0][0]")
+                            ).is_hidden()
+        page.keyboard.press("Tab")  # the skip link, the full tool's link, then the summary
+        page.keyboard.press("Tab")
+        page.keyboard.press("Tab")
+        assert page.evaluate(ACTIVE)["text"].startswith("Change the map")
+        page.keyboard.press("Enter")
+        page.locator("input[name=level][value=ward]").wait_for(state="visible")
+        repaint(page, lambda: page.check("input[name=level][value=ward]"))
+        assert page.evaluate("() => __frontPainted.level") == "ward"
+        assert "in 5 classes with equal numbers of areas (quantiles)" in page.inner_text(
+            "#status")
+    with fresh_page(browser) as page:  # wide: the controls shown, their summary not
+        page.goto(front_url)
+        wait_painted(page)
+        assert page.locator("#controls-box > summary").is_hidden()
+        assert page.locator("input[name=level][value=ward]").is_visible()

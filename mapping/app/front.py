@@ -31,6 +31,9 @@ from mapping.maps.classify import SCHEME_LABELS
 
 #: the classification schemes the browser computes (Fisher-Jenks stays on the server)
 FRONT_SCHEMES = ("quantiles", "equal_interval")
+#: the summary's words for them ("5 classes of equal width (equal intervals)")
+SCHEME_PHRASES = {"quantiles": "with equal numbers of areas (quantiles)",
+                  "equal_interval": "of equal width (equal intervals)"}
 K_RANGE = (3, 7)
 TITLE = "London digital exclusion map"
 LEVEL_PLURALS = {"lsoa": "LSOAs (small areas)", "ward": "wards", "borough": "boroughs"}
@@ -93,6 +96,7 @@ def front_payload(data) -> dict:
         "aggregation": spec.domain_level.aggregation,
         "aggregations": [[k, AGGREGATIONS[k]] for k in AGGREGATIONS],
         "schemes": [[k, SCHEME_LABELS[k]] for k in FRONT_SCHEMES],
+        "scheme_phrases": SCHEME_PHRASES,
         "palettes": [[k, v] for k, v in PALETTE_LABELS.items()],
         "k": [*K_RANGE, int(store.k)],
     }

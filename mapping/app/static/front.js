@@ -17,6 +17,8 @@
     }
   }
 
+  // the width below which front.css stacks the page (and front.js folds the controls)
+  const NARROW = "(max-width: 820px)";
   const $ = (id) => document.getElementById(id);
   let F, C, D, doc, state, defaults;
   const models = {};
@@ -134,13 +136,13 @@
     $("map-heading").textContent = F.index_label + ", " + levelLabel(level);
     renderLegend();
     const n = result.values.length, k = result.colours.length;
-    const scheme = F.schemes.find((s) => s[0] === state.scheme)[1].toLowerCase();
+    const scheme = F.scheme_phrases[state.scheme];
     const plural = F.plurals[level];
     const top = result.classes.reduce((acc, c) => acc + (c === k - 1 ? 1 : 0), 0);
     const people = residents(level, result.classes, k - 1);
     const total = D.index.population.reduce((a, b) => a + (b || 0), 0);
     $("status").textContent = `${n.toLocaleString("en-GB")} ${plural} in ${k} classes `
-      + `(${scheme}), across London. The most at risk class holds ${top.toLocaleString("en-GB")} `
+      + `${scheme}, across London. The most at risk class holds ${top.toLocaleString("en-GB")} `
       + `${plural}, home to ${Math.round(people).toLocaleString("en-GB")} residents `
       + `(${Math.round(100 * people / total)}% of Londoners). The table below the map gives `
       + "the same data as text.";
@@ -254,6 +256,11 @@
       return;
     }
     D = C.data();
+    // on a phone the map comes first: the controls are folded behind their summary until asked
+    // for (CSS hides the summary on a wide screen, where they are always open)
+    const narrow = root.matchMedia(NARROW);
+    if (narrow.matches) $("controls-box").open = false;
+    narrow.addEventListener("change", () => { if (!narrow.matches) $("controls-box").open = true; });
     state = initialState();
     writeControls();
     showWeights();
