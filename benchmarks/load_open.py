@@ -462,23 +462,6 @@ def run_crowd(url: str, pid: int, n: int = 30, m: int = 1, rounds: int = 10,
     return asyncio.run(_crowd(url, pid, n, m, rounds, timeout))
 
 
-def print_crowd(c: dict) -> None:
-    print(f"\nCROWD: {c['people']} people open {c.get('page', '')} at once, {c['rounds']} "
-          f"times; {c['people'] - c['browsers']} HTTP visitors fetch all a first visit asks "
-          f"of the server, {c['browsers']} chromium timed to a drawn map")
-    d, pg, fl = c.get("to_drawn_map_s", {}), c.get("to_page_s", {}), c.get("to_files_s", {})
-    print(f"  chromium: to a drawn map (s)        p50 {_fmt(d, 'p50')}  p95 {_fmt(d, 'p95')}  "
-          f"max {_fmt(d, 'max')}   target p95 <= {TARGET_DRAWN_P95_S:g} s")
-    print(f"  HTTP visitors: to the page (s)      p50 {_fmt(pg, 'p50')}  p95 {_fmt(pg, 'p95')}  "
-          f"max {_fmt(pg, 'max')}   target p95 <= {TARGET_PAGE_P95_S:g} s")
-    print(f"  HTTP visitors: to its files (s)     p50 {_fmt(fl, 'p50')}  p95 {_fmt(fl, 'p95')}  "
-          f"max {_fmt(fl, 'max')}")
-    print(f"  drawn {c['ok_drawn']}/{c['browsers'] * c['rounds']}, errors {len(c['errors'])}, "
-          f"server CPU per person {c.get('server_cpu_ms_per_person')} ms")
-    for e in c["errors"][:10]:
-        print(f"  error: {e}")
-
-
 # -- the report -------------------------------------------------------------------------------
 
 def _fmt(d: dict, key: str, scale: float = 1.0, digits: int = 2) -> str:
@@ -556,4 +539,21 @@ def print_browsers(b: dict) -> None:
           f"{b.get('server_cpu_ms_per_page')} ms (until drawn), "
           f"load average before {b.get('load_average_before')}")
     for e in b["errors"][:10]:
+        print(f"  error: {e}")
+
+
+def print_crowd(c: dict) -> None:
+    print(f"\nCROWD: {c['people']} people open {c.get('page', '')} at once, {c['rounds']} "
+          f"times; {c['people'] - c['browsers']} HTTP visitors fetch all a first visit asks "
+          f"of the server, {c['browsers']} chromium timed to a drawn map")
+    d, pg, fl = c.get("to_drawn_map_s", {}), c.get("to_page_s", {}), c.get("to_files_s", {})
+    print(f"  chromium: to a drawn map (s)        p50 {_fmt(d, 'p50')}  p95 {_fmt(d, 'p95')}  "
+          f"max {_fmt(d, 'max')}   target p95 <= {TARGET_DRAWN_P95_S:g} s")
+    print(f"  HTTP visitors: to the page (s)      p50 {_fmt(pg, 'p50')}  p95 {_fmt(pg, 'p95')}  "
+          f"max {_fmt(pg, 'max')}   target p95 <= {TARGET_PAGE_P95_S:g} s")
+    print(f"  HTTP visitors: to its files (s)     p50 {_fmt(fl, 'p50')}  p95 {_fmt(fl, 'p95')}  "
+          f"max {_fmt(fl, 'max')}")
+    print(f"  drawn {c['ok_drawn']}/{c['browsers'] * c['rounds']}, errors {len(c['errors'])}, "
+          f"server CPU per person {c.get('server_cpu_ms_per_person')} ms")
+    for e in c["errors"][:10]:
         print(f"  error: {e}")

@@ -2,7 +2,8 @@
 changing it at once.
 
     .venv/bin/python -m benchmarks.load_test [--open 30 --open 100] [--browsers 10]
-        [--sessions 40] [--first-visit 0] [--json FILE] [--out-dir DIR] [--quick]
+        [--crowd 30 --crowd-browsers 1 --rounds 10] [--sessions 40] [--first-visit 0]
+        [--pages front|app|both] [--json FILE] [--out-dir DIR] [--quick]
 
 It builds nothing: each part serves ``--out-dir`` (default ``data``) with ``mapping serve`` on a
 free loopback port (a fresh server per part, warmed by one session that loads the build, then
@@ -19,7 +20,8 @@ reply. The reply is read as raw protocol fragments and never turned into Bokeh m
 (``bokeh.client.pull_session`` would deserialise it in Python, slowly enough to dominate a load
 test on the same machine). The static files the page names (``map-assets/`` - the map data -
 and ``map-client/``) are fetched once and reported (bytes, ``Cache-Control``, encoding); with
-``--first-visit F`` that fraction of the clients also fetches them between the page and the
+``--first-visit F`` that fraction of the clients also fetches them, and every other script
+and stylesheet the page names (BokehJS, Panel's bundles), between the page and the
 websocket, as a browser with an empty cache does when nothing is in front of the app (the
 deploy guide's nginx keeps them in its cache, so by default the app server does not serve
 them). Every session stays open until all have finished; then: p50/p95/p99/max of both
@@ -35,6 +37,18 @@ once; *to a drawn map* is the time from the common start until
 server (rendering M pages costs far more CPU than serving them), so this figure is
 pessimistic: each real visitor renders on their own machine.
 
+**Crowd** (``--crowd N``, default 30; 0 skips it): what one of N people opening the page at
+the same moment waits for until the map is drawn. ``--rounds`` times (default 10), N - M of
+them are raw HTTP clients that ask the server for everything a first visit does (the page,
+every script and stylesheet it names, un-cached and straight from the app server, and for the
+full app the session's document over the websocket), and M (``--crowd-browsers``, default 1)
+are chromium pages in fresh contexts, timed from the common start to a drawn map as above.
+The server carries the whole crowd while each timed browser has the machine's cores to
+itself, as each real visitor has their own computer: this is the figure for issue 15's
+"30 people opening the page at once: p95 <= 4 s to a drawn map" (p95 over the M x rounds
+browsers). Also: p50/p95 to the page and to its files over the HTTP visitors, errors, server
+CPU per person.
+
 **Sessions** (``--sessions``, default 40; 0 skips it): ``run_load`` - each session
 (``bokeh.client.pull_session`` in its own thread) changes the measure to an indicator, back to
 the index, and one domain weight, waiting each time for the recoloured columns to arrive
@@ -44,7 +58,8 @@ server memory per session, recolour latency percentiles, errors, and whether eve
 ended with its own map (its values compared with the index computed here for its own weights:
 no state leaks between users).
 
-``--quick`` is ``--open 10 --browsers 3 --sessions 5`` (flags given explicitly win). Everything
+``--quick`` is ``--open 10 --browsers 3 --crowd 10 --rounds 2 --sessions 5`` (flags given
+explicitly win). Everything
 printed is also written as JSON (``--json``, default ``benchmarks/results/load_test.json``).
 The exit status is 1 on any error, a state leak or a faulty session that did not recover;
 targets missed are printed, not failed.

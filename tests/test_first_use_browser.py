@@ -446,3 +446,16 @@ def test_returning_to_the_map_resends_nothing_heavy(page, app_url):
     received.clear()
     switch_level(page, "Ward")
     assert 0 < sum(received) < 100_000, sum(received)
+
+
+@pytest.mark.parametrize("missing", ["map-assets/map-", "map-client/mapclient.js"])
+def test_map_files_that_do_not_load_are_said_in_words(page, app_url, missing):
+    page.route(f"**/{missing}*", lambda route: route.abort())
+    page.goto(app_url)
+    alert = page.locator("#map-missing[role=alert]")
+    alert.wait_for(timeout=60_000)
+    assert "The map's files did not load" in alert.inner_text()
+    page.unroute(f"**/{missing}*")
+    open_app(page, app_url)  # a reload with the files there draws the map, with no message
+    assert page.locator("#map-missing").count() == 0
+    assert page.evaluate("() => Bokeh.documents[0].get_model_by_name('areas-lsoa') !== null")

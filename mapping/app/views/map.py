@@ -54,9 +54,26 @@ if (value > k) return "none (value suppressed)";
 if (value >= k) return "none (no data)";
 return (value + 1) + " of " + k + (labels[value] ? " (" + labels[value] + ")" : "");
 """
-#: A glyph property read from the map data asset: ``path`` names the array in it.
+#: A glyph property read from the map data asset: ``path`` names the array in it. When the
+#: asset or the client code did not load (a network fault, a server missing its files), the
+#: page says so in words at its top instead of showing an empty map; the glyph gets no shapes.
 STATIC_JS = """
-let d = MappingClient.data();
+let d;
+try {
+  d = MappingClient.data();
+} catch (err) {
+  if (!document.getElementById("map-missing")) {
+    const box = document.createElement("div");
+    box.id = "map-missing";
+    box.setAttribute("role", "alert");
+    box.textContent = "The map's files did not load, so the map cannot be drawn. Reload "
+      + "the page; if this happens again, the server is missing the map's files.";
+    box.style.cssText = "background:#fff4ce;color:#1b1b1b;border-left:6px solid #b35900;"
+      + "padding:10px 14px;font:16px system-ui,sans-serif;";
+    document.body.prepend(box);
+  }
+  return Array.from(xs, () => []);
+}
 for (const p of path) d = d[p];
 return d;
 """
