@@ -459,3 +459,17 @@ def test_map_files_that_do_not_load_are_said_in_words(page, app_url, missing):
     open_app(page, app_url)  # a reload with the files there draws the map, with no message
     assert page.locator("#map-missing").count() == 0
     assert page.evaluate("() => Bokeh.documents[0].get_model_by_name('areas-lsoa') !== null")
+
+
+LSOA_OUTLINES = """() => { for (const m of Bokeh.documents[0].all_models)
+  if (m.type === 'GlyphRenderer' && m.data_source.name === 'areas-lsoa')
+    return [m.glyph.line_alpha.value, m.nonselection_glyph.line_alpha.value]; }"""
+
+
+def test_lsoa_outlines_show_once_the_map_is_closer_in_than_london(page, app_url):
+    from mapping.app.views.map import LSOA_OUTLINE_ALPHA
+
+    open_app(page, app_url)
+    assert page.evaluate(LSOA_OUTLINES) == [0, 0]  # London-wide
+    open_app(page, app_url, "?area=E01000001")  # a shared area: its borough in view
+    assert page.evaluate(LSOA_OUTLINES) == [LSOA_OUTLINE_ALPHA, LSOA_OUTLINE_ALPHA]

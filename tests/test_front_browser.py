@@ -238,3 +238,28 @@ def test_a_phone_gets_the_map_first_and_the_controls_behind_their_summary(browse
         wait_painted(page)
         assert page.locator("#controls-box > summary").is_hidden()
         assert page.locator("input[name=level][value=ward]").is_visible()
+
+
+#: the LSOA outlines' alpha (the glyph and its non-selection glyph), after the map's x range
+#: is narrowed to ``span`` metres around its centre (or left as it is with span 0)
+OUTLINES = """async (span) => { const doc = Bokeh.documents[Bokeh.documents.length - 1];
+  const r = doc.get_model_by_name('renderer-lsoa');
+  const xr = doc.roots()[0].x_range;
+  const c = (xr.start + xr.end) / 2;
+  if (span) xr.setv({start: c - span / 2, end: c + span / 2});
+  await new Promise((done) => setTimeout(done, 200));  // CustomJS callbacks run asynchronously
+  return [r.glyph.line_alpha.value, r.nonselection_glyph.line_alpha.value, xr.end - xr.start]; }"""
+
+
+def test_lsoa_outlines_are_drawn_only_closer_in_than_london_wide(browser, front_url):
+    from mapping.app.views.map import LSOA_OUTLINE_ALPHA, LSOA_OUTLINE_SPAN
+
+    with fresh_page(browser) as page:
+        page.goto(front_url)
+        wait_painted(page)
+        alpha, non_selected, span = page.evaluate(OUTLINES, 0)
+        assert span > LSOA_OUTLINE_SPAN and (alpha, non_selected) == (0, 0)
+        alpha, non_selected, _ = page.evaluate(OUTLINES, LSOA_OUTLINE_SPAN / 2)
+        assert (alpha, non_selected) == (LSOA_OUTLINE_ALPHA, LSOA_OUTLINE_ALPHA)
+        alpha, non_selected, _ = page.evaluate(OUTLINES, LSOA_OUTLINE_SPAN * 3)
+        assert (alpha, non_selected) == (0, 0)

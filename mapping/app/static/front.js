@@ -20,7 +20,7 @@
   // the width below which front.css stacks the page (and front.js folds the controls)
   const NARROW = "(max-width: 820px)";
   const $ = (id) => document.getElementById(id);
-  let F, C, D, doc, state, defaults;
+  let F, C, D, doc, state, defaults, londoners;
   const models = {};
 
   function initialState() {
@@ -124,12 +124,14 @@
       return;
     }
     const labels = C.classLabels(result.values, result.bins);
-    for (const lv of D.client.levels) models.renderers[lv].visible = lv === level;
-    const renderer = models.renderers[level];
-    models.hover.renderers = [renderer];
-    models.hover.tooltips = F.tooltips[level];
-    models.tap.renderers = [renderer];
-    setArgs(models.valueFmt, {src: ctx.source(level)});
+    if (!painted || painted.level !== level) {  // the tools follow the level shown
+      for (const lv of D.client.levels) models.renderers[lv].visible = lv === level;
+      const renderer = models.renderers[level];
+      models.hover.renderers = [renderer];
+      models.hover.tooltips = F.tooltips[level];
+      models.tap.renderers = [renderer];
+      setArgs(models.valueFmt, {src: ctx.source(level)});
+    }
     setArgs(models.classFmt, {level: level, labels: labels});
     painted = {level, values: result.values, classes: result.classes, colours: result.colours,
                labels};
@@ -140,11 +142,10 @@
     const plural = F.plurals[level];
     const top = result.classes.reduce((acc, c) => acc + (c === k - 1 ? 1 : 0), 0);
     const people = residents(level, result.classes, k - 1);
-    const total = D.index.population.reduce((a, b) => a + (b || 0), 0);
     $("status").textContent = `${n.toLocaleString("en-GB")} ${plural} in ${k} classes `
       + `${scheme}, across London. The most at risk class holds ${top.toLocaleString("en-GB")} `
       + `${plural}, home to ${Math.round(people).toLocaleString("en-GB")} residents `
-      + `(${Math.round(100 * people / total)}% of Londoners). The table below the map gives `
+      + `(${Math.round(100 * people / londoners)}% of Londoners). The table below the map gives `
       + "the same data as text.";
     const custom = toQuery().includes("weights=") || state.agg !== defaults.agg;
     $("custom-note").hidden = !custom;
@@ -256,6 +257,7 @@
       return;
     }
     D = C.data();
+    londoners = D.index.population.reduce((a, b) => a + (b || 0), 0);
     // on a phone the map comes first: the controls are folded behind their summary until asked
     // for (CSS hides the summary on a wide screen, where they are always open)
     const narrow = root.matchMedia(NARROW);

@@ -21,7 +21,7 @@ import numpy as np
 import panel as pn
 import param
 from bokeh.core.property.vectorization import Field
-from bokeh.models import ColumnDataSource, CustomJSHover, CustomJSTransform
+from bokeh.models import ColumnDataSource, CustomJS, CustomJSHover, CustomJSTransform
 
 from mapping.app.store import AppState, Choropleth
 from mapping.maps import bokeh_map as bm
@@ -91,6 +91,25 @@ MappingClient.repaint({level: level, measure: measure, scheme: scheme, k: k,
   weights: [WEIGHTS], mapper: mapper,
   source: (lv) => mapper.document.get_model_by_name("areas-" + lv)}, trigger);
 """
+
+
+#: LSOA outlines are drawn only once the map shows less than this width (Web Mercator metres,
+#: about 15 km on the ground in London): London-wide, 4,994 hairline outlines blur into the
+#: fills, yet stroking them is a fifth of every repaint; closer in, they separate neighbours
+#: of the same class. (Ward and borough outlines are always drawn.)
+LSOA_OUTLINE_SPAN = 25_000.0
+LSOA_OUTLINE_ALPHA = 0.6
+#: Shows or hides the LSOA outlines as the map's x range changes (``glyphs``: the renderer's
+#: glyph and its non-selection glyph; selection and hover outlines are their own glyphs).
+OUTLINE_JS = """
+const alpha = (cb_obj.end - cb_obj.start) < span ? shown : 0;
+for (const g of glyphs) if (g.line_alpha.value !== alpha) g.line_alpha = alpha;
+"""
+
+
+def lsoa_outline_alpha(x_range) -> float:
+    """The LSOA outlines' alpha for a map showing ``x_range`` (see :data:`OUTLINE_JS`)."""
+    return LSOA_OUTLINE_ALPHA if x_range.end - x_range.start < LSOA_OUTLINE_SPAN else 0.0
 
 
 def static_field(path: str, column: str = "i") -> Field:
@@ -226,6 +245,19 @@ class MapPanel(pn.viewable.Viewer):
         src.selected.on_change("indices", partial(self._on_tap, level))
         self.sources[level] = src
         self.renderers[level] = renderer
+        if level == "lsoa":  # outlines closer in only: the browser follows its own zooming
+            self._outline_lsoa()
+            self.fig.x_range.js_on_change("end", CustomJS(
+                args={"glyphs": [renderer.glyph, renderer.nonselection_glyph],
+                      "span": LSOA_OUTLINE_SPAN, "shown": LSOA_OUTLINE_ALPHA},
+                code=OUTLINE_JS))
+
+    def _outline_lsoa(self) -> None:
+        """The LSOA outlines for the range the server has set (see :data:`OUTLINE_JS`)."""
+        r = self.renderers.get("lsoa")
+        if r is not None:
+            alpha = lsoa_outline_alpha(self.fig.x_range)
+            r.glyph.line_alpha = r.nonselection_glyph.line_alpha = alpha
 
     def _point_tools(self, level: str) -> None:
         """The hover and tap tools act on the level shown, and only on it."""
@@ -311,6 +343,7 @@ class MapPanel(pn.viewable.Viewer):
         (x0, x1), (y0, y1) = fit_ranges(bounds, pad=pad)
         self.fig.x_range.update(start=x0, end=x1)
         self.fig.y_range.update(start=y0, end=y1)
+        self._outline_lsoa()
 
     def fly_to_area(self, level: str, code: str) -> None:
         """Show the area ``code`` of ``level`` in its context (its borough; a borough among
