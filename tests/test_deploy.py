@@ -1,12 +1,14 @@
 """A real reverse proxy: Debian's nginx in front of two `mapping serve` processes on loopback.
 
 Checks through the proxy: the page loads, the Bokeh websocket connects for the allowed origin,
-a foreign Origin is refused with 403, the security headers are present, admin paths are closed.
+a foreign Origin is refused with 403, the security headers are present, admin paths are closed,
+and behind the app's sign-in nginx's cache never serves a file to someone not signed in.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import http.client
 import os
@@ -17,6 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -47,18 +50,19 @@ def wait_http(url: str, timeout: float = 90) -> None:
     raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 
-@pytest.fixture(scope="module")
-def proxy(build_root, tmp_path_factory):
-    prefix = tmp_path_factory.mktemp("nginx")
-    proxy_port = free_port()
-    public = f"127.0.0.1:{proxy_port}"
-    app_ports = (free_port(), free_port())
+@contextlib.contextmanager
+def proxied(build_root, prefix, n_apps: int, serve_args: tuple[str, ...] = (),
+            ready: str = "/"):
+    """nginx (the generated configuration) in front of ``n_apps`` ``mapping serve`` processes
+    on loopback; yields the proxy's host:port once ``ready`` answers 200 through it."""
+    public = f"127.0.0.1:{free_port()}"
+    app_ports = tuple(free_port() for _ in range(n_apps))
     procs = []
     try:
         for port in app_ports:
             procs.append(subprocess.Popen(
                 [sys.executable, "-m", "mapping", "serve", "--out-dir", str(build_root),
-                 "--port", str(port), "--allow-websocket-origin", public],
+                 "--port", str(port), "--allow-websocket-origin", public, *serve_args],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         conf = prefix / "nginx.conf"
         conf.write_text(nginx_config(ProxySettings(listen=public, app_ports=app_ports),
@@ -66,9 +70,9 @@ def proxy(build_root, tmp_path_factory):
         procs.append(subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(conf)],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         for port in app_ports:
-            wait_http(f"http://127.0.0.1:{port}/")
-        wait_http(f"http://{public}/")
-        yield public, prefix
+            wait_http(f"http://127.0.0.1:{port}{ready}")
+        wait_http(f"http://{public}{ready}")
+        yield public
     finally:
         for proc in procs:
             proc.terminate()
@@ -77,6 +81,13 @@ def proxy(build_root, tmp_path_factory):
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+@pytest.fixture(scope="module")
+def proxy(build_root, tmp_path_factory):
+    prefix = tmp_path_factory.mktemp("nginx")
+    with proxied(build_root, prefix, 2) as public:
+        yield public, prefix
 
 
 def get(url: str):
@@ -165,3 +176,41 @@ def test_admin_and_debug_paths_are_not_exposed(proxy):
     proxy = proxy[0]
     for path in ("/admin", "/liveness", "/metrics"):
         assert get(f"http://{proxy}{path}")[0] == 404
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def test_behind_sign_in_nginx_never_serves_a_cached_file_to_someone_not_signed_in(
+        build_root, tmp_path_factory):
+    """With the app's --basic-auth, the map data reaches a signed-in person (and is cached
+    for them), while a request without the sign-in cookie is sent to the login page even
+    after the file is in nginx's cache."""
+    import http.cookiejar
+
+    prefix = tmp_path_factory.mktemp("nginx-auth")
+    with proxied(build_root, prefix, 1, ("--basic-auth", "not-a-real-password",
+                                         "--cookie-secret", "x" * 32), ready="/login") as public:
+        jar = http.cookiejar.CookieJar()
+        signed_in = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        form = urllib.parse.urlencode({"username": "analyst",
+                                       "password": "not-a-real-password"}).encode()
+        with signed_in.open(f"http://{public}/login", data=form, timeout=60) as resp:
+            resp.read()
+        assert any(c.name == "user" for c in jar), "the sign-in sets the user cookie"
+        with signed_in.open(f"http://{public}/", timeout=60) as resp:
+            front = resp.read().decode()
+        asset = re.search(r'src="(map-assets/map-[0-9a-f]+\.js[^"]*)"', front).group(1)
+        for _ in range(2):  # the second answer comes from nginx's cache
+            with signed_in.open(f"http://{public}/{asset}", timeout=60) as resp:
+                assert resp.status == 200 and b"MappingStaticRaw" in resp.read()
+        assert [p for p in (prefix / "cache").rglob("*") if p.is_file()]
+        anonymous = urllib.request.build_opener(_NoRedirect)
+        for path in (asset, "", "main"):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                anonymous.open(f"http://{public}/{path}", timeout=60)
+            refused.value.close()
+            assert refused.value.code == 302, path
+            assert "login" in refused.value.headers["Location"], path

@@ -55,13 +55,15 @@ server {
     # The map data (map-assets/map-<hash>.js), the map's client code and BokehJS/Panel's
     # bundles: every URL carries a content hash (?v=...), so a cached copy is never stale. The
     # app server sends Cache-Control: max-age of ten years for them; nginx keeps a copy so that
-    # the app processes serve each file once.
+    # the app processes serve each file once. Behind the app's own sign-in (--basic-auth,
+    # OAuth) the signed cookie "user" is part of the key: a copy is only ever served to the
+    # person it was served to by the app, never to someone who has not signed in.
     location ~ ^/(map-assets|map-client|static)/ {
         proxy_pass http://mapping_app;
         proxy_http_version 1.1;
         proxy_set_header Host $$host:$$server_port;
         proxy_cache mapping_static;
-        proxy_cache_key $$uri$$is_args$$args;
+        proxy_cache_key $$uri$$is_args$$args$$cookie_user;
         proxy_cache_valid 200 30d;
         proxy_cache_lock on;
         proxy_ignore_headers Set-Cookie;
